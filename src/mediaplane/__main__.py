@@ -1,0 +1,3 @@
+from mediaplane.cli.main import main
+
+main()

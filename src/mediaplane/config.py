@@ -1,0 +1,135 @@
+"""Typed settings: MEDIAPLANE_* environment variables, an optional TOML/YAML file, embedded defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+SECRET_FILE = "secret.key"
+WEAK_SECRETS = {"", "changeme", "changethis", "secret", "dev"}
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigError(Exception):
+    """The settings cannot be used as given."""
+
+
+class _ConfigFileSource(PydanticBaseSettingsSource):
+    """Reads the YAML file named by MEDIAPLANE_CONFIG (or <data dir>/config.yaml when present)."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = os.environ.get("MEDIAPLANE_CONFIG")
+        if not path:
+            return {}
+        file = Path(path)
+        if not file.is_file():
+            raise ConfigError(f"config file {file} does not exist")
+        data = yaml.safe_load(file.read_text()) or {}
+        if not isinstance(data, dict):
+            raise ConfigError(f"config file {file} must hold a mapping")
+        return {str(k).lower(): v for k, v in data.items()}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MEDIAPLANE_", extra="ignore")
+
+    env: Literal["dev", "production"] = "production"
+    data_dir: Path = Path("mediaplane-data")
+    database_url: str | None = None
+    redis_url: str | None = None
+
+    storage: Literal["local", "s3"] = "local"
+    s3_endpoint: str | None = None
+    s3_bucket: str = "mediaplane"
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str | None = None
+    base_domain: str | None = None
+
+    secret_key: str | None = None
+    sat_lifetime: timedelta = timedelta(hours=1)
+    max_upload_bytes: int = 2 * 1024**3
+
+    workers: int = Field(default=4, ge=0)
+    run_workers: bool = True
+    job_lease: timedelta = timedelta(seconds=30)
+    ffmpeg_path: str | None = None
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _ConfigFileSource(settings_cls), file_secret_settings)
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'mediaplane.db').resolve()}"
+
+    @property
+    def storage_dir(self) -> Path:
+        return self.data_dir / "storage"
+
+    def prepared(self) -> Settings:
+        """Create the data dir, load or create the persisted secret, and refuse weak secrets."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.secret_key is None:
+            self.secret_key = load_or_create_secret(self.data_dir / SECRET_FILE)
+        if self.env != "dev" and (
+            self.secret_key in WEAK_SECRETS or len(self.secret_key) < MIN_SECRET_LENGTH
+        ):
+            raise ConfigError(
+                f"MEDIAPLANE_SECRET_KEY is too weak: use at least {MIN_SECRET_LENGTH} random characters "
+                "(or leave it unset to have one generated)"
+            )
+        return self
+
+    @property
+    def secret(self) -> str:
+        if self.secret_key is None:
+            raise ConfigError("settings were not prepared")
+        return self.secret_key
+
+
+def load_or_create_secret(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    value = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(value + "\n")
+    return value

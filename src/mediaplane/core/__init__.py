@@ -1,0 +1,1 @@
+"""The platform: tenants, users, tokens, catalog, instances. Imports kit, never a service."""

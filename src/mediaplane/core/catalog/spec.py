@@ -1,0 +1,135 @@
+"""What a service declares to the platform: its id, texts, instance options, sub-app and hooks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
+
+    from mediaplane.core.instance.models import Instance
+    from mediaplane.core.runtime import Runtime
+
+OptionType = Literal["string", "enum", "boolean", "list"]
+
+
+@dataclass(frozen=True)
+class InstanceOption:
+    name: str
+    label: str
+    type: OptionType = "string"
+    mandatory: bool = False
+    description: str = ""
+    enums: tuple[str, ...] = ()
+    regex_validator: str | None = None
+    default: Any = None
+    secret: bool = False
+
+    def validate(self, value: Any) -> Any:
+        """Returns the value in its stored form, or raises ValueError with a message for the user."""
+        if self.type == "boolean":
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
+                return value.lower() in ("true", "1", "yes")
+            raise ValueError(f"option {self.name} must be a boolean")
+        if self.type == "list":
+            if isinstance(value, str):
+                value = [item.strip() for item in value.split(",") if item.strip()]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValueError(f"option {self.name} must be a list of strings")
+            return value
+        if not isinstance(value, str):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"option {self.name} must be a string")
+            value = str(value)
+        if self.type == "enum" and value not in self.enums:
+            raise ValueError(f"option {self.name} must be one of: {', '.join(self.enums)}")
+        if self.regex_validator and value and not re.fullmatch(self.regex_validator, value):
+            raise ValueError(f"option {self.name} does not match {self.regex_validator}")
+        return value
+
+    def describe(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "name": self.name,
+            "label": self.label,
+            "type": self.type,
+            "mandatory": self.mandatory,
+            "description": self.description,
+        }
+        if self.enums:
+            data["enums"] = list(self.enums)
+        if self.regex_validator:
+            data["regexValidator"] = self.regex_validator
+        if self.default is not None:
+            data["default"] = self.default
+        return data
+
+
+@dataclass
+class InstanceContext:
+    """What a hook gets: the instance, the open session (same transaction as the API call) and the runtime."""
+
+    instance: Instance
+    session: AsyncSession
+    runtime: Runtime
+
+
+class ServiceHooks:
+    """Override what the service needs; the defaults suit a service with nothing to start or stop."""
+
+    async def on_create(self, ctx: InstanceContext) -> None:
+        return None
+
+    async def on_update(self, ctx: InstanceContext, changed: dict[str, Any]) -> None:
+        return None
+
+    async def on_delete(self, ctx: InstanceContext) -> None:
+        """Stop the instance's work; its rows go with the instance and its files are purged after."""
+        return None
+
+    async def on_restart(self, ctx: InstanceContext) -> None:
+        return None
+
+    async def health(self, ctx: InstanceContext) -> str | None:
+        """A live status (starting|running|stopped|failed) or None to use the stored one."""
+        return None
+
+    async def ports(self, ctx: InstanceContext) -> list[dict[str, Any]]:
+        return []
+
+    def resources(self, instance: Instance, instance_url: str) -> dict[str, Any]:
+        """Service-specific entries of the instance object's `resources` (e.g. Encore's enqueueJob)."""
+        return {}
+
+
+@dataclass
+class ServiceSpec:
+    id: str
+    title: str
+    description: str
+    build_app: Callable[[], ASGIApp]
+    options: list[InstanceOption] = field(default_factory=list)
+    hooks: ServiceHooks = field(default_factory=ServiceHooks)
+    instance_noun: str = "instance"
+    category: str = "Media"
+    keywords: tuple[str, ...] = ()
+    docs_url: str | None = None
+    repo_url: str | None = None
+    license: str = "Apache-2.0"
+    migrations: Path | None = None
+    job_modules: tuple[str, ...] = ()
+    error_body: Callable[[int, str], dict[str, Any]] | None = None
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z][a-z0-9]*", self.id):
+            raise ValueError(f"service id {self.id!r} must match ^[a-z][a-z0-9]*$")
+
+    def option(self, name: str) -> InstanceOption | None:
+        return next((o for o in self.options if o.name == name), None)

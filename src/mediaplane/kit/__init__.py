@@ -1,0 +1,1 @@
+"""Domain-free building blocks: database, jobs, storage, events, FFmpeg, security."""
