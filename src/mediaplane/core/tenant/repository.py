@@ -22,9 +22,7 @@ class UserRepository(RepositoryBase[User]):
     model = User
 
     async def get_by_name(self, tenant_id: str, username: str) -> User | None:
-        return await self.get_one_or_none(
-            select(User).where(User.tenant_id == tenant_id, User.username == username)
-        )
+        return await self.get_one_or_none(select(User).where(User.tenant_id == tenant_id, User.username == username))
 
     async def get_in_tenant(self, tenant_id: str, user_id: str) -> User | None:
         return await self.get_one_or_none(select(User).where(User.tenant_id == tenant_id, User.id == user_id))

@@ -1,0 +1,93 @@
+"""create_app(): the platform API, each service's instance API, and the resources they share."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from mediaplane import __version__
+from mediaplane.config import Settings
+from mediaplane.core.catalog import Registry
+from mediaplane.core.catalog.routes import router as catalog_router
+from mediaplane.core.errors import install_error_handlers
+from mediaplane.core.instance.dispatch import InstanceDispatcher
+from mediaplane.core.instance.routes import router as instance_router
+from mediaplane.core.ops.metrics import Metrics, MetricsMiddleware
+from mediaplane.core.ops.routes import router as ops_router
+from mediaplane.core.runtime import Runtime, open_runtime
+from mediaplane.core.tenant.routes import router as tenant_router
+from mediaplane.core.token.routes import router as token_router
+from mediaplane.kit.clock import Clock
+
+log = logging.getLogger(__name__)
+
+
+class MediaplaneApp:
+    """The ASGI entry point: instance requests go to their service, the rest to the platform."""
+
+    def __init__(self, platform: FastAPI, dispatcher: InstanceDispatcher, metrics: Metrics) -> None:
+        self.platform = platform
+        self.dispatcher = dispatcher
+        self._entry = MetricsMiddleware(dispatcher, metrics)
+
+    @property
+    def runtime(self) -> Runtime:
+        runtime: Runtime = self.platform.state.runtime
+        return runtime
+
+    async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
+        await self._entry(scope, receive, send)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    registry: Registry | None = None,
+    clock: Clock | None = None,
+    runtime: Runtime | None = None,
+    run_workers: bool | None = None,
+) -> MediaplaneApp:
+    """Builds the app. With `runtime` given, the caller owns it (tests); otherwise lifespan opens it."""
+    settings = runtime.settings if runtime is not None else (settings or Settings())
+    metrics = Metrics()
+    holder: dict[str, Runtime] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = runtime is None
+        rt = runtime or await open_runtime(settings, registry=registry, clock=clock)
+        holder["runtime"] = rt
+        app.state.runtime = rt
+        for spec in rt.registry:
+            dispatcher.apps[spec.id] = spec.build_app()
+        workers = settings.workers if (run_workers if run_workers is not None else settings.run_workers) else 0
+        if owned and workers:
+            rt.jobs.start_workers(workers)
+        try:
+            yield
+        finally:
+            if owned:
+                await rt.close()
+
+    platform = FastAPI(
+        title="mediaplane",
+        version=__version__,
+        description="Platform API: tokens, catalog and service instances.",
+        lifespan=lifespan,
+    )
+    platform.state.metrics = metrics
+    if runtime is not None:
+        platform.state.runtime = runtime
+        holder["runtime"] = runtime
+    install_error_handlers(platform)
+    for router in (ops_router, token_router, tenant_router, catalog_router, instance_router):
+        platform.include_router(router)
+
+    dispatcher = InstanceDispatcher(platform, lambda: holder["runtime"])
+    if runtime is not None:
+        for spec in runtime.registry:
+            dispatcher.apps[spec.id] = spec.build_app()
+    return MediaplaneApp(platform, dispatcher, metrics)
