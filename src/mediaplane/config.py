@@ -109,9 +109,7 @@ class Settings(BaseSettings):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.secret_key is None:
             self.secret_key = load_or_create_secret(self.data_dir / SECRET_FILE)
-        if self.env != "dev" and (
-            self.secret_key in WEAK_SECRETS or len(self.secret_key) < MIN_SECRET_LENGTH
-        ):
+        if self.env != "dev" and (self.secret_key in WEAK_SECRETS or len(self.secret_key) < MIN_SECRET_LENGTH):
             raise ConfigError(
                 f"MEDIAPLANE_SECRET_KEY is too weak: use at least {MIN_SECRET_LENGTH} random characters "
                 "(or leave it unset to have one generated)"
