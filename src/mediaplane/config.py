@@ -82,6 +82,14 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, _ConfigFileSource(settings_cls), file_secret_settings)
 
+    @field_validator("sat_lifetime", "job_lease", mode="before")
+    @classmethod
+    def _seconds(cls, value: Any) -> Any:
+        """Plain numbers (as environment variables give them) are seconds; ISO 8601 durations work too."""
+        if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
+            return float(value)
+        return value
+
     @field_validator("public_url")
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:

@@ -13,23 +13,24 @@ import logging
 import signal
 
 from mediaplane.config import Settings
+from mediaplane.core.catalog import Registry
 
 log = logging.getLogger(__name__)
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def run_worker(settings: Settings, workers: int) -> None:
+def run_worker(settings: Settings, workers: int, registry: Registry | None = None) -> None:
     """Runs `workers` job worker threads in this process until SIGINT or SIGTERM; blocks until stopped."""
     if workers < 1:
         raise ValueError("a worker process needs at least one worker")
-    asyncio.run(_serve(settings, workers))
+    asyncio.run(_serve(settings, workers, registry))
 
 
-async def _serve(settings: Settings, workers: int) -> None:
+async def _serve(settings: Settings, workers: int, registry: Registry | None) -> None:
     from mediaplane.core.runtime import open_runtime
 
-    runtime = await open_runtime(settings)
+    runtime = await open_runtime(settings, registry=registry)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in STOP_SIGNALS:

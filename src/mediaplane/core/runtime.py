@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 from dataclasses import dataclass, field
 
@@ -14,6 +15,9 @@ from mediaplane.kit.jobs import JobQueue, create_job_queue
 from mediaplane.kit.storage import Storage, create_storage
 
 log = logging.getLogger(__name__)
+
+# The platform's own jobs; services list theirs in ServiceSpec.job_modules.
+CORE_JOB_MODULES = ("mediaplane.core.instance.tasks",)
 
 
 @dataclass
@@ -43,6 +47,8 @@ async def open_runtime(
 ) -> Runtime:
     from mediaplane import migrations
 
+    for module in CORE_JOB_MODULES:
+        importlib.import_module(module)
     settings.prepared()
     registry = registry if registry is not None else discover_services()
     clock = clock or Clock()
