@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import inspect
 
 from mediaplane import migrations
+from mediaplane.core import models as core_models
 from mediaplane.core.catalog import discover_services
-from mediaplane.kit.db import Model, create_database
+from mediaplane.kit.db import create_database
 
 
 async def test_models_and_migrations_agree(database_url: str) -> None:
@@ -15,7 +16,8 @@ async def test_models_and_migrations_agree(database_url: str) -> None:
         await migrations.check(db, discover_services())
         async with db.engine.connect() as conn:
             tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
-        assert set(Model.metadata.tables) - {"alembic_version"} <= tables
+        core = {getattr(core_models, name).__tablename__ for name in core_models.__all__}
+        assert core <= tables
     finally:
         await db.dispose()
 

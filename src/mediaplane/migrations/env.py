@@ -1,19 +1,39 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
+from typing import Any
 
 from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-import mediaplane.core.models  # noqa: F401  (registers the core and kit tables)
-from mediaplane.core.catalog import discover_services
+from mediaplane.core import models as core_models
+from mediaplane.core.catalog import Registry, discover_services
 from mediaplane.kit.db import Model
 
 config = context.config
 if "registry" not in config.attributes:
     config.attributes["registry"] = discover_services()
+registry: Registry = config.attributes["registry"]
+for spec in registry:
+    for module in spec.model_modules:
+        importlib.import_module(module)
 target_metadata = Model.metadata
+
+CORE_TABLES = {getattr(core_models, name).__tablename__ for name in core_models.__all__}
+SERVICE_PREFIXES = tuple(f"{spec.id}_" for spec in registry)
+
+
+def owned(name: str | None) -> bool:
+    """Core tables, and `<serviceId>_*` tables of the registered services; anything else is not ours."""
+    return name is not None and (name in CORE_TABLES or name.startswith(SERVICE_PREFIXES))
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    if type_ == "table":
+        return owned(name)
+    return True
 
 
 def run_with(connection: Connection) -> None:
@@ -22,6 +42,7 @@ def run_with(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -124,6 +124,8 @@ class ServiceSpec:
     repo_url: str | None = None
     license: str = "Apache-2.0"
     migrations: Path | None = None
+    # Modules to import so their tables are in the metadata; tables are named `<serviceId>_<noun>`.
+    model_modules: tuple[str, ...] = ()
     job_modules: tuple[str, ...] = ()
     error_body: Callable[[int, str], dict[str, Any]] | None = None
 
