@@ -286,3 +286,20 @@ class TestCreateEventBus:
             await bus.ping()
         finally:
             await bus.close()
+
+
+def test_public_api() -> None:
+    import mediaplane.kit.events as events
+
+    assert sorted(events.__all__) == [
+        "EventBus",
+        "EventBusClosed",
+        "EventBusError",
+        "EventBusUnavailable",
+        "InMemoryEventBus",
+        "InvalidMessage",
+        "RedisEventBus",
+        "Subscription",
+        "create_event_bus",
+    ]
+    assert all(hasattr(events, name) for name in events.__all__)

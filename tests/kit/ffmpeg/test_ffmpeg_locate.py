@@ -59,3 +59,27 @@ class TestFindFFprobe:
     def test_none_or_on_path(self, tmp_path: Path) -> None:
         ffmpeg = fake_binary(tmp_path / "ffmpeg")
         assert find_ffprobe(ffmpeg=str(ffmpeg)) == shutil.which("ffprobe")
+
+
+def test_public_api() -> None:
+    import mediaplane.kit.ffmpeg as ffmpeg
+
+    assert sorted(ffmpeg.__all__) == [
+        "FFmpegCancelled",
+        "FFmpegError",
+        "FFmpegNotFound",
+        "FFmpegResult",
+        "MediaInfo",
+        "Progress",
+        "ProgressCallback",
+        "ProgressReader",
+        "StreamInfo",
+        "find_ffmpeg",
+        "find_ffprobe",
+        "parse_ffmpeg_info",
+        "parse_ffprobe_json",
+        "parse_progress_block",
+        "probe",
+        "run_ffmpeg",
+    ]
+    assert all(hasattr(ffmpeg, name) for name in ffmpeg.__all__)

@@ -147,3 +147,28 @@ class TestCreateStorage:
             assert [i.key for i in await storage.list()] == ["k.txt"]
         finally:
             await storage.close()
+
+
+def test_public_api() -> None:
+    import mediaplane.kit.storage as storage
+
+    assert sorted(storage.__all__) == [
+        "KeyConflict",
+        "LocalStorage",
+        "ObjectInfo",
+        "ObjectNotFound",
+        "RangeNotSatisfiable",
+        "S3Storage",
+        "ScopedStorage",
+        "Storage",
+        "StorageError",
+        "StorageSettings",
+        "StorageUnavailable",
+        "TooLarge",
+        "UnsafePath",
+        "create_storage",
+        "parse_range",
+        "range_response",
+        "safe_key",
+    ]
+    assert all(hasattr(storage, name) for name in storage.__all__)
