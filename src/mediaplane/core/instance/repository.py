@@ -13,7 +13,7 @@ class InstanceRepository(RepositoryBase[Instance]):
 
     model = Instance
 
-    def for_owner(self, tenant_id: str, service_id: str) -> Select[tuple[Instance]]:
+    def for_owner(self, tenant_id: str, service_id: str) -> Select[Instance]:
         return select(Instance).where(Instance.tenant_id == tenant_id, Instance.service_id == service_id)
 
     async def get_by_name(self, tenant_id: str, service_id: str, name: str) -> Instance | None:

@@ -38,7 +38,7 @@ async def create_instance(
 async def list_instances(
     request: Request, caller: CurrentCaller, session: SessionDep, runtime: RuntimeDep
 ) -> list[dict[str, Any]]:
-    instances = await instance_service.list(session, caller.spec, caller.principal)
+    instances = await instance_service.list_instances(session, caller.spec, caller.principal)
     return [_render(request, runtime, caller, i) for i in instances]
 
 

@@ -87,7 +87,7 @@ class InstanceService:
         await session.flush()
         return instance
 
-    async def list(self, session: AsyncSession, spec: ServiceSpec, principal: Principal) -> list[Instance]:
+    async def list_instances(self, session: AsyncSession, spec: ServiceSpec, principal: Principal) -> list[Instance]:
         return list(await InstanceRepository(session).list_for(principal.tenant_id, spec.id))
 
     async def get(self, session: AsyncSession, spec: ServiceSpec, principal: Principal, name: str) -> Instance:

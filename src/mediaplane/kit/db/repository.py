@@ -23,22 +23,22 @@ class RepositoryBase(Generic[M]):
     def from_session(cls, session: AsyncSession) -> RepositoryBase[M]:
         return cls(session)
 
-    def statement(self) -> Select[tuple[M]]:
+    def statement(self) -> Select[M]:
         return select(self.model)
 
-    async def get_one_or_none(self, statement: Select[tuple[M]]) -> M | None:
+    async def get_one_or_none(self, statement: Select[M]) -> M | None:
         result = await self.session.execute(statement)
         return result.scalars().first()
 
-    async def get_all(self, statement: Select[tuple[M]]) -> Sequence[M]:
+    async def get_all(self, statement: Select[M]) -> Sequence[M]:
         result = await self.session.execute(statement)
         return result.scalars().all()
 
-    async def count(self, statement: Select[tuple[M]]) -> int:
+    async def count(self, statement: Select[M]) -> int:
         total = await self.session.execute(select(func.count()).select_from(statement.subquery()))
         return int(total.scalar_one())
 
-    async def paginate(self, statement: Select[tuple[M]], *, page: int, size: int) -> tuple[Sequence[M], int]:
+    async def paginate(self, statement: Select[M], *, page: int, size: int) -> tuple[Sequence[M], int]:
         total = await self.count(statement)
         items = await self.get_all(statement.offset(page * size).limit(size))
         return items, total
