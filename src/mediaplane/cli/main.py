@@ -1,0 +1,128 @@
+"""The `mediaplane` command: global options, error reporting, and the command groups.
+
+Global options (`--url`, `--token`, `--json`) may be given anywhere on the line, as with OSC's `osc`
+(`mediaplane list encore --json`); they are moved in front of the sub-command before parsing.
+Heavy imports (the server, SQLAlchemy) happen inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from mediaplane import __version__
+from mediaplane.cli import catalog, config, instance, ops, server, tenant, token
+from mediaplane.cli.errors import CliError
+from mediaplane.cli.output import Output
+from mediaplane.cli.state import CliState
+
+GLOBAL_FLAGS = frozenset({"--json"})
+GLOBAL_OPTIONS = frozenset({"--url", "--token"})
+JSON_KEY = "mediaplane.json"
+
+
+def hoist_global_options(args: Sequence[str]) -> list[str]:
+    """Moves the global options (and their values) in front of everything else, up to a `--`."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        if arg in GLOBAL_FLAGS:
+            front.append(arg)
+        elif arg in GLOBAL_OPTIONS and i + 1 < len(args):
+            front.extend((arg, args[i + 1]))
+            i += 1
+        elif "=" in arg and arg.split("=", 1)[0] in GLOBAL_OPTIONS:
+            front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
+class MediaplaneGroup(TyperGroup):
+    """The root group: hoists global options and reports every `CliError` the same way."""
+
+    # `ctx` is typer's (vendored) click Context; it is typed Any to stay independent of where that lives.
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        args = hoist_global_options(args)
+        ctx.meta[JSON_KEY] = "--json" in args[: args.index("--")] if "--" in args else "--json" in args
+        try:
+            return super().parse_args(ctx, args)
+        except typer.TyperException as exc:
+            self._usage_error(ctx, exc)
+            raise
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CliError as exc:
+            Output(bool(ctx.meta.get(JSON_KEY))).error(exc)
+            raise typer.Exit(exc.exit_code) from None
+        except typer.TyperException as exc:
+            self._usage_error(ctx, exc)
+            raise
+
+    @staticmethod
+    def _usage_error(ctx: Any, exc: typer.TyperException) -> None:
+        """With --json a usage error is `{"error": ...}` too; otherwise typer prints its usual panel."""
+        if ctx.meta.get(JSON_KEY):
+            Output(True).json({"error": exc.format_message()})
+            raise typer.Exit(exc.exit_code) from None
+
+
+app = typer.Typer(
+    cls=MediaplaneGroup,
+    name="mediaplane",
+    help="mediaplane: a self-hostable media-services cloud. Run the server, manage tenants, tokens and instances.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    url: str | None = typer.Option(
+        None, "--url", help="Server URL (env MEDIAPLANE_URL; saved by `login`; default http://127.0.0.1:8080)"
+    ),
+    token_: str | None = typer.Option(
+        None,
+        "--token",
+        help="Personal access token (env MEDIAPLANE_ACCESS_TOKEN or OSC_ACCESS_TOKEN; saved by `login`)",
+    ),
+    json_mode: bool = typer.Option(
+        False, "--json", help='Machine output: JSON on stdout, messages on stderr, errors as {"error": ...}'
+    ),
+    version: bool = typer.Option(
+        False, "--version", "-v", callback=_print_version, is_eager=True, help="Print the version and exit"
+    ),
+) -> None:
+    ctx.obj = CliState(url, token_, json_mode)
+
+
+server.register(app)
+tenant.register(app)
+token.register(app)
+catalog.register(app)
+instance.register(app)
+config.register(app)
+ops.register(app)
+
+
+def main() -> None:
+    app(prog_name="mediaplane")
