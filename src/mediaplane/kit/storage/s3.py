@@ -43,7 +43,7 @@ _NOT_FOUND = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
 
 @functools.cache
 def _session() -> boto3.session.Session:
-    """One session for every client: it caches the service model, so a new client costs ~10 ms, not ~150 ms.
+    """One session for every client: it caches the loaded S3 API description, so a new client costs ~10 ms, not ~150 ms.
 
     A boto3 session is not thread-safe, so clients are made on the caller's thread (in ``__init__``).
     """
