@@ -17,9 +17,10 @@ from mediaplane.core.catalog import Registry
 from mediaplane.core.instance.models import Instance
 from mediaplane.core.runtime import open_runtime
 from tests.conftest import make_settings
-from tests.fixtures.databases import _pg_admin, _pg_url, pg_available, require_or_skip
+from tests.fixtures.databases import pg_admin, pg_available, pg_url
 from tests.fixtures.factories import Factory
 from tests.fixtures.ledger import ledger_spec
+from tests.fixtures.required import require_or_skip
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -32,9 +33,9 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
     if error is not None:
         require_or_skip("PostgreSQL at 127.0.0.1:5432", error)
     name = f"mp_ledger_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    yield _pg_url(name).replace("postgresql://", "postgresql+asyncpg://")
-    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(pg_admin(f'CREATE DATABASE "{name}"'))
+    yield pg_url(name).replace("postgresql://", "postgresql+asyncpg://")
+    asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def test_branch_applies_checks_and_cascades(empty_database: str, tmp_path: Path) -> None:

@@ -17,7 +17,8 @@ import httpx
 import pytest
 import redis
 
-from tests.fixtures.databases import PG_DSN, _pg_admin, _pg_url, pg_available, require_or_skip
+from tests.fixtures.databases import pg_admin, pg_available, pg_url
+from tests.fixtures.required import require_or_skip
 from tests.fixtures.s3 import S3_ACCESS_KEY_ID, S3_REGION, S3_SECRET_ACCESS_KEY
 from tests.fixtures.servers import free_port
 
@@ -44,11 +45,11 @@ def environment(tmp_path: Path, s3_server: str) -> Iterator[dict[str, str]]:
     except redis.RedisError as exc:
         require_or_skip("Redis at 127.0.0.1:6379", exc)
     name = f"mp_e2e_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    asyncio.run(pg_admin(f'CREATE DATABASE "{name}"'))
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
-        "MEDIAPLANE_DATABASE_URL": _pg_url(name).replace("postgresql://", "postgresql+asyncpg://"),
+        "MEDIAPLANE_DATABASE_URL": pg_url(name).replace("postgresql://", "postgresql+asyncpg://"),
         "MEDIAPLANE_REDIS_URL": REDIS_URL,
         "MEDIAPLANE_STORAGE": "s3",
         "MEDIAPLANE_S3_ENDPOINT": s3_server,
@@ -66,7 +67,7 @@ def environment(tmp_path: Path, s3_server: str) -> Iterator[dict[str, str]]:
     try:
         yield env
     finally:
-        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         redis.Redis.from_url(REDIS_URL).flushdb()
 
 
@@ -111,7 +112,7 @@ def _s3_keys(env: dict[str, str], prefix: str) -> list[str]:
 
 
 async def _purge_jobs(database: str) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(_pg_url(database))
+    conn = await asyncpg.connect(pg_url(database))
     try:
         return await conn.fetch("SELECT state, worker FROM jobs WHERE name = 'core.instance_purge'")
     finally:
@@ -183,4 +184,3 @@ def test_api_and_worker_apart(environment: dict[str, str], tmp_path: Path) -> No
         assert httpx.get(f"{base}/ready").json()["checks"] == {"database": "ok", "queue": "ok"}
     finally:
         procs.stop()
-    assert PG_DSN

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 import redis
 from redis.exceptions import RedisError
+from tests.fixtures.required import require_or_skip
 
 from mediaplane.kit.events import EventBus, InMemoryEventBus, RedisEventBus
 
@@ -21,9 +22,7 @@ def redis_url() -> str:
     try:
         client.ping()
     except (RedisError, OSError) as exc:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"Redis is required under CI and does not answer at {REDIS_URL}: {exc}")
-        pytest.skip(f"no Redis at {REDIS_URL}")
+        require_or_skip(f"Redis at {REDIS_URL}", exc)
     finally:
         client.close()
     return REDIS_URL

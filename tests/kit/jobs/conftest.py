@@ -24,6 +24,7 @@ import pytest
 import redis
 from kit_jobs_support import Backend, make_queue
 from sqlalchemy import delete
+from tests.fixtures.required import require_or_skip
 
 from mediaplane.core.catalog import Registry
 from mediaplane.kit.db import Database, create_database
@@ -34,11 +35,7 @@ PG_DSN = os.environ.get("MEDIAPLANE_TEST_PG", "postgresql://postgres@127.0.0.1:5
 REDIS_URL = os.environ.get("MEDIAPLANE_TEST_REDIS", "redis://127.0.0.1:6379/11")
 
 
-def unavailable(what: str, error: BaseException) -> None:
-    message = f"{what} is not reachable ({error})"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{message}; CI=true requires it", pytrace=False)
-    pytest.skip(message)
+unavailable = require_or_skip
 
 
 def run_async(make: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
