@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
-from mediaplane.core.catalog import discover_services
+from mediaplane.core.catalog import InstanceOption, ServiceSpec, discover_services
 from tests.fixtures.factories import Factory
 
 
@@ -47,3 +48,10 @@ class TestCatalog:
     def test_shipped_catalog_lists_only_real_services(self) -> None:
         for spec in discover_services():
             assert spec.id in {"encore", "rig", "eyeson", "gosd"}
+
+
+def test_option_names_that_shadow_instance_fields_are_refused() -> None:
+    with pytest.raises(ValueError, match="reserved"):
+        ServiceSpec(id="x", title="x", description="x", build_app=dict, options=[InstanceOption("url", "URL")])
+    with pytest.raises(ValueError, match="must match"):
+        ServiceSpec(id="X-1", title="x", description="x", build_app=dict)

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from mediaplane.core.runtime import Runtime
 
 OptionType = Literal["string", "enum", "boolean", "list"]
+# Keys of the instance object that options would shadow.
+RESERVED_OPTION_NAMES = frozenset({"name", "url", "status", "created", "resources", "_links"})
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,9 @@ class ServiceSpec:
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9]*", self.id):
             raise ValueError(f"service id {self.id!r} must match ^[a-z][a-z0-9]*$")
+        reserved = RESERVED_OPTION_NAMES.intersection(o.name for o in self.options)
+        if reserved:
+            raise ValueError(f"service {self.id}: option names {sorted(reserved)} are reserved")
 
     def option(self, name: str) -> InstanceOption | None:
         return next((o for o in self.options if o.name == name), None)

@@ -7,7 +7,7 @@ from typing import Any
 from mediaplane.config import Settings
 from mediaplane.core.catalog import ServiceSpec
 from mediaplane.core.instance.models import Instance
-from mediaplane.core.urls import api_url, instance_url
+from mediaplane.core.urls import instance_url
 
 
 def instance_links(service_id: str, name: str) -> dict[str, dict[str, str]]:
@@ -42,7 +42,3 @@ def instance_object(settings: Settings, base: str, spec: ServiceSpec, instance: 
         }
     )
     return data
-
-
-def api_url_for(base: str, spec: ServiceSpec) -> str:
-    return api_url(base, spec.id)

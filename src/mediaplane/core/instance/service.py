@@ -17,7 +17,6 @@ from mediaplane.core.token.service import Principal
 from mediaplane.kit.errors import BadRequest, Conflict, NotFound
 
 MAX_NAME = 63
-RESERVED_KEYS = {"name", "url", "status", "resources", "_links", "created", "updated", "tenantId"}
 
 
 def storage_prefix(instance: Instance) -> str:

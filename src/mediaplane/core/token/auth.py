@@ -8,10 +8,9 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader
 
 from mediaplane.core.deps import RuntimeDep, SessionDep
+from mediaplane.core.tenant.service import ADMIN_TENANT
 from mediaplane.core.token.service import Principal, bearer_value, token_service
 from mediaplane.kit.errors import Forbidden, Unauthorized
-
-ADMIN_TENANT = "admin"
 
 # Declared for the OpenAPI document (and Swagger's Authorize button); read by hand below.
 pat_header = APIKeyHeader(name="x-pat-jwt", auto_error=False, description="Bearer <personal access token>")
