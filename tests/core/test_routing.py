@@ -36,6 +36,10 @@ class TestPathBased:
         assert r.json() == {"error": {"status": 404, "message": "no note missing"}}
         r = await client.get("/notes/acme-nothere/notes", headers=h)
         assert r.status_code == 404 and r.json()["error"]["status"] == 404
+        # Whether an instance exists is only told to its own tenant.
+        assert (await client.get("/notes/acme-nothere/docs")).status_code == 401
+        assert (await client.get("/notes/acme-test/docs")).status_code == 200
+        assert (await client.get("/notes/other-nothere/notes", headers=h)).status_code == 403
         r = await client.put("/notes/acme-test/notes/x", headers=h, json={"nottext": 1})
         assert r.status_code == 400 and "error" in r.json()
         r = await client.get("/notes/acme-test/notes")

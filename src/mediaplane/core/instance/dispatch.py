@@ -9,12 +9,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mediaplane.core.deps import RUNTIME_SCOPE_KEY
 from mediaplane.core.instance.repository import InstanceRepository
 from mediaplane.core.runtime import Runtime
+from mediaplane.core.token.auth import authenticate_service
+from mediaplane.kit.errors import MediaplaneError
 
 INSTANCE_SCOPE_KEY = "mediaplane.instance"
 _KEY = r"(?P<tenant>[a-z0-9]+)-(?P<name>[a-z0-9]+)"
@@ -71,13 +74,13 @@ class InstanceDispatcher:
             return
         async with runtime.db.session() as session:
             instance = await InstanceRepository(session).get_by_name(target.tenant_id, target.service_id, target.name)
+        scope["mediaplane.route_label"] = f"/{target.service_id}/<instance>"
+        scope = dict(scope)
+        scope[RUNTIME_SCOPE_KEY] = runtime
         if instance is None:
             await self._not_found(scope, receive, send, spec.error_body, target)
             return
-        scope["mediaplane.route_label"] = f"/{target.service_id}/<instance>"
-        scope = dict(scope)
         scope["root_path"] = scope.get("root_path", "") + target.prefix
-        scope[RUNTIME_SCOPE_KEY] = runtime
         scope[INSTANCE_SCOPE_KEY] = instance
         await app(scope, receive, send)
 
@@ -98,9 +101,16 @@ class InstanceDispatcher:
         return found
 
     async def _not_found(self, scope: Scope, receive: Receive, send: Send, error_body: object, t: Target) -> None:
-        message = f"No instance {t.tenant_id}-{t.name} of {t.service_id}"
-        body = error_body(404, message) if callable(error_body) else {"reason": message}
+        """404 only to a caller of that tenant: to anyone else a missing instance looks like a guarded one."""
+        status, message = 404, f"No instance {t.tenant_id}-{t.name} of {t.service_id}"
+        try:
+            principal = await authenticate_service(HTTPConnection(scope), t.service_id)
+            if principal.tenant_id != t.tenant_id:
+                status, message = 403, "This service access token is not valid for this instance"
+        except MediaplaneError as exc:
+            status, message = exc.status_code, exc.message
+        body = error_body(status, message) if callable(error_body) else {"reason": message}
         if scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 4404})
+            await send({"type": "websocket.close", "code": 4000 + status})
             return
-        await JSONResponse(body, status_code=404)(scope, receive, send)
+        await JSONResponse(body, status_code=status)(scope, receive, send)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader
+from starlette.requests import HTTPConnection
 
 from mediaplane.core.deps import RuntimeDep, SessionDep
 from mediaplane.core.tenant.service import ADMIN_TENANT
@@ -47,7 +48,7 @@ async def current_admin(principal: CurrentPrincipal) -> Principal:
 CurrentAdmin = Annotated[Principal, Depends(current_admin)]
 
 
-def sat_from_request(request: Request, service_id: str) -> str | None:
+def sat_from_request(request: HTTPConnection, service_id: str) -> str | None:
     """The SAT as OSC clients send it: `x-jwt`, `Authorization: Bearer` or cookie `<serviceId>.sat`."""
     for name in ("x-jwt", "authorization"):
         value = request.headers.get(name)
@@ -59,7 +60,7 @@ def sat_from_request(request: Request, service_id: str) -> str | None:
     return request.cookies.get(f"{service_id}.sat")
 
 
-async def authenticate_service(request: Request, service_id: str) -> Principal:
+async def authenticate_service(request: HTTPConnection, service_id: str) -> Principal:
     from mediaplane.core.deps import get_runtime
 
     runtime = get_runtime(request)
