@@ -6,6 +6,11 @@ from mediaplane.core.runtime import Runtime
 from tests.fixtures.factories import Factory
 
 
+async def test_root(client: httpx.AsyncClient) -> None:
+    body = (await client.get("/")).json()
+    assert body["name"] == "mediaplane" and body["_links"]["catalog"] == {"href": "/catalog"}
+
+
 async def test_health(client: httpx.AsyncClient) -> None:
     r = await client.get("/health")
     assert r.status_code == 200 and r.json()["status"] == "ok"

@@ -17,6 +17,20 @@ from mediaplane.kit.jobs.models import JobRecord
 router = APIRouter(tags=["operations"])
 
 
+@router.get("/", summary="What this server is and where to go next")
+async def root(request: Request) -> dict[str, Any]:
+    return {
+        "name": "mediaplane",
+        "status": "ok",
+        "versions": {"mediaplane": __version__},
+        "_links": {
+            "catalog": {"href": "/catalog"},
+            "api": {"href": "/docs"},
+            "health": {"href": "/health"},
+        },
+    }
+
+
 @router.get("/health", summary="Liveness")
 async def health() -> dict[str, Any]:
     return {"status": "ok", "version": __version__}
