@@ -41,7 +41,10 @@ async def test_metrics(client: httpx.AsyncClient, factory: Factory) -> None:
     sat = await factory.sat(tenant.pat, "notes")
     await factory.create_instance(sat, "notes", "m")
     await client.get("/notes/acme-m/notes", headers={"x-jwt": f"Bearer {sat}"})
+    await factory.create_instance(sat, "notes", "gone")
+    await client.delete("/notesinstance/gone", headers={"x-jwt": f"Bearer {sat}"})
     text = (await client.get("/metrics")).text
+    assert 'mediaplane_jobs{name="core.instance_purge",state="queued"} 1.0' in text
     assert 'mediaplane_http_requests_total{method="POST",route="/servicetoken",status="200"} 1.0' in text
     assert 'route="/notes/<instance>"' in text
     assert 'mediaplane_instances{service="notes"} 1.0' in text

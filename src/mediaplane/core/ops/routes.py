@@ -6,13 +6,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import func, select
 
 from mediaplane import __version__
 from mediaplane.core.deps import RuntimeDep
 from mediaplane.core.instance.repository import InstanceRepository
 from mediaplane.core.ops.metrics import Metrics
-from mediaplane.kit.jobs.models import JobRecord
 
 router = APIRouter(tags=["operations"])
 
@@ -54,11 +52,8 @@ async def ready(runtime: RuntimeDep, response: Response) -> dict[str, Any]:
 async def metrics(request: Request, runtime: RuntimeDep) -> Response:
     collected: Metrics = request.app.state.metrics
     async with runtime.db.session() as session:
-        jobs = await session.execute(
-            select(JobRecord.name, JobRecord.state, func.count()).group_by(JobRecord.name, JobRecord.state)
-        )
         collected.jobs.clear()
-        for name, state, count in jobs.all():
+        for name, state, count in await runtime.jobs.counts(session):
             collected.jobs.labels(name, state).set(count)
         collected.instances.clear()
         for service, count in await InstanceRepository(session).count_by_service():

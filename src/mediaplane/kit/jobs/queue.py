@@ -186,6 +186,9 @@ class JobQueue:
                 return  # no loop to listen on: cancel requests are still seen by polling
             self._listener = loop.create_task(self._listen_for_cancels(self._events))
 
+    async def counts(self, session: AsyncSession) -> list[tuple[str, str, int]]:
+        return await JobRepository(session).counts()
+
     async def ping(self) -> None:
         """Raises when the dispatch engine (Redis or the queue file) cannot be reached."""
         await asyncio.to_thread(self._dispatcher.ping)

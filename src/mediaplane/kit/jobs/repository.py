@@ -34,6 +34,13 @@ class JobRepository(RepositoryBase[JobRecord]):
     async def get(self, job_id: str) -> JobRecord | None:
         return await self.session.get(JobRecord, job_id)
 
+    async def counts(self) -> list[tuple[str, str, int]]:
+        """(name, state, count) for every name and state present: what the metrics report."""
+        result = await self.session.execute(
+            select(JobRecord.name, JobRecord.state, func.count()).group_by(JobRecord.name, JobRecord.state)
+        )
+        return [(name, state, int(count)) for name, state, count in result.all()]
+
     async def reload(self, job_id: str) -> JobRecord | None:
         return await self.session.get(JobRecord, job_id, populate_existing=True)
 
