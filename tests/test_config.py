@@ -27,8 +27,10 @@ def test_environment_and_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("MEDIAPLANE_CONFIG", str(config))
     monkeypatch.setenv("MEDIAPLANE_PORT", "9100")
     monkeypatch.setenv("MEDIAPLANE_SAT_LIFETIME", "120")
+    monkeypatch.setenv("MEDIAPLANE_JOB_RETRY_DELAY", "PT3S")
     settings = Settings()
     assert settings.port == 9100  # the environment wins over the file
     assert settings.base_domain == "media.test"
     assert settings.sat_lifetime == timedelta(seconds=120)
+    assert settings.job_retry_delay == timedelta(seconds=3)
     assert settings.resolved_database_url.startswith("sqlite+aiosqlite:///")

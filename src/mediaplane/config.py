@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     workers: int = Field(default=4, ge=0)
     run_workers: bool = True
     job_lease: timedelta = timedelta(seconds=30)
+    job_retry_delay: timedelta = timedelta(seconds=2)
+    job_max_retry_delay: timedelta = timedelta(minutes=5)
+    job_shutdown_grace: timedelta = timedelta(seconds=10)
     ffmpeg_path: str | None = None
     log_level: str = "INFO"
     log_json: bool = False
@@ -82,7 +85,9 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, _ConfigFileSource(settings_cls), file_secret_settings)
 
-    @field_validator("sat_lifetime", "job_lease", mode="before")
+    @field_validator(
+        "sat_lifetime", "job_lease", "job_retry_delay", "job_max_retry_delay", "job_shutdown_grace", mode="before"
+    )
     @classmethod
     def _seconds(cls, value: Any) -> Any:
         """Plain numbers (as environment variables give them) are seconds; ISO 8601 durations work too."""

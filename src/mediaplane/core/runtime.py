@@ -58,5 +58,14 @@ async def open_runtime(
     storage = create_storage(settings)
     events = create_event_bus(settings.redis_url)
     runtime = Runtime(settings, db, registry, clock, storage, events, jobs=None)  # type: ignore[arg-type]
-    runtime.jobs = create_job_queue(settings, db, events=events, clock=clock, resources=runtime)
+    runtime.jobs = create_job_queue(
+        settings,
+        db,
+        events=events,
+        clock=clock,
+        resources=runtime,
+        retry_delay=settings.job_retry_delay,
+        max_retry_delay=settings.job_max_retry_delay,
+        shutdown_grace=settings.job_shutdown_grace,
+    )
     return runtime
