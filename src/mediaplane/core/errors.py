@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -23,27 +24,39 @@ def describe_validation(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+ErrorRenderer = Callable[[int, str], dict[str, Any]]
+
+
+def reason_body(status_code: int, message: str) -> dict[str, Any]:
+    """The platform's (OSC's) error body."""
+    return {"reason": message}
+
+
 def reason(status_code: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"reason": message}, status_code=status_code, headers=headers)
+    return JSONResponse(reason_body(status_code, message), status_code=status_code, headers=headers)
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, render: ErrorRenderer = reason_body) -> None:
+    """Every error an app can meet, rendered by `render` in its API's own format; bad input is never a 500."""
+
+    def respond(status_code: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+        return JSONResponse(render(status_code, message), status_code=status_code, headers=headers)
+
     @app.exception_handler(MediaplaneError)
     async def _mediaplane(request: Request, exc: MediaplaneError) -> JSONResponse:
         if exc.status_code >= 500:
             log.error("request failed: %s", exc.message)
-        return reason(exc.status_code, exc.message, exc.headers)
+        return respond(exc.status_code, exc.message, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return reason(400, describe_validation(exc))
+        return respond(400, describe_validation(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        headers: Any = getattr(exc, "headers", None)
-        return reason(exc.status_code, str(exc.detail), headers)
+        return respond(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return reason(500, "Internal server error")
+        return respond(500, "Internal server error")

@@ -6,19 +6,14 @@ from typing import Annotated, Any
 
 import yaml
 from fastapi import Depends, FastAPI, Request, Response
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import HTTPConnection
 
-from mediaplane.core.errors import describe_validation
+from mediaplane.core.errors import ErrorRenderer, install_error_handlers
 from mediaplane.core.instance.dispatch import INSTANCE_SCOPE_KEY
 from mediaplane.core.instance.models import Instance
 from mediaplane.core.token.auth import authenticate_service, sat_header
 from mediaplane.core.token.service import Principal
-from mediaplane.kit.errors import Forbidden, MediaplaneError, NotFound
-
-ErrorRenderer = Any  # Callable[[int, str], dict[str, Any]]
+from mediaplane.kit.errors import Forbidden, NotFound
 
 
 def request_instance(conn: HTTPConnection) -> Instance:
@@ -58,23 +53,5 @@ def new_service_app(
     async def openapi_yaml() -> Response:
         return Response(yaml.safe_dump(app.openapi(), sort_keys=False), media_type="application/yaml")
 
-    def respond(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-        return JSONResponse(render_error(status, message), status_code=status, headers=headers)
-
-    @app.exception_handler(MediaplaneError)
-    async def _mediaplane(request: Request, exc: MediaplaneError) -> JSONResponse:
-        return respond(exc.status_code, exc.message, exc.headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return respond(400, describe_validation(exc))
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return respond(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        return respond(500, "Internal server error")
-
+    install_error_handlers(app, render_error)
     return app
