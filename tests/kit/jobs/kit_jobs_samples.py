@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from mediaplane.kit.jobs import JobContext, job
+from mediaplane.kit.jobs import JobContext, JobDeferred, job
 
 
 def append(path: str, line: str) -> None:
@@ -61,6 +61,16 @@ async def fail(ctx: JobContext, *, path: str, succeed_on: int = 0) -> dict[str, 
     if succeed_on and ctx.attempt >= succeed_on:
         return {"attempt": ctx.attempt}
     raise ValueError("boom")
+
+
+@job("samples.defer", max_attempts=1)
+async def defer(ctx: JobContext, *, path: str, times: int) -> dict[str, Any]:
+    """Defers itself `times` times, then succeeds; logs every run."""
+    append(path, f"{ctx.attempt} {time.time()}")
+    runs = len(Path(path).read_text().splitlines())
+    if runs <= times:
+        raise JobDeferred(0.1, "not yet")
+    return {"runs": runs, "attempt": ctx.attempt}
 
 
 @job("samples.slow", max_attempts=1, timeout=0.2)

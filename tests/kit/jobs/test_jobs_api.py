@@ -81,6 +81,7 @@ def test_public_names_are_pinned() -> None:
             "TERMINAL_STATES",
             "JobCancelled",
             "JobContext",
+            "JobDeferred",
             "JobDefinition",
             "JobError",
             "JobQueue",

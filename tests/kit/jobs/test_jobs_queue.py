@@ -192,6 +192,17 @@ class TestRetry:
         done = await wait_for_job(db, job_id, state_is("succeeded"))
         assert (done.attempts, done.result, done.error) == (2, {"attempt": 2}, None)
 
+    async def test_a_deferred_job_runs_later_without_using_an_attempt(
+        self, queue: JobQueue, db: Database, tmp_path: Path
+    ) -> None:
+        log = tmp_path / "runs"
+        queue.start_workers(1)
+        job_id = await enqueue(queue, db, "samples.defer", {"path": str(log), "times": 2})
+        done = await wait_for_job(db, job_id, state_is("succeeded"))
+        assert (done.attempts, done.result) == (1, {"runs": 3, "attempt": 1})
+        times = [float(line.split()[1]) for line in lines(log)]
+        assert times[1] - times[0] >= 0.09
+
     async def test_max_attempts_can_be_set_per_job(self, queue: JobQueue, db: Database, tmp_path: Path) -> None:
         queue.start_workers(1)
         job_id = await enqueue(queue, db, "samples.fail", {"path": str(tmp_path / "log")}, max_attempts=1)

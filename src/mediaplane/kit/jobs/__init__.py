@@ -14,7 +14,7 @@ workers (SQLite file embedded, Redis when configured). See docs/architecture.md,
 """
 
 from mediaplane.kit.jobs.context import JobContext
-from mediaplane.kit.jobs.errors import JobCancelled, JobError, UnknownJobError
+from mediaplane.kit.jobs.errors import JobCancelled, JobDeferred, JobError, UnknownJobError
 from mediaplane.kit.jobs.models import JOB_STATES, TERMINAL_STATES, JobRecord
 from mediaplane.kit.jobs.queue import JobQueue, create_job_queue
 from mediaplane.kit.jobs.registry import JobDefinition, JobRegistry, job, registered_jobs
@@ -23,6 +23,7 @@ __all__ = [
     "JOB_STATES",
     "TERMINAL_STATES",
     "JobCancelled",
+    "JobDeferred",
     "JobContext",
     "JobDefinition",
     "JobError",

@@ -145,16 +145,16 @@ class JobRepository(RepositoryBase[JobRecord]):
         )
         return bool(ids)
 
-    async def release(self, job_id: str, worker: str, now: datetime) -> bool:
-        """Hands an interrupted job back (shutdown): queued again, and this attempt does not count."""
+    async def release(self, job_id: str, worker: str, now: datetime, run_at: datetime | None = None) -> bool:
+        """Hands a job back (shutdown, or deferred by the job): queued again, and this attempt does not count."""
         ids = await self._ids(
             update(JobRecord)
             .where(*self._mine(job_id, worker), JobRecord.cancel_requested.is_(False))
             .values(
                 state="queued",
                 attempts=JobRecord.attempts - 1,
-                run_at=now,
-                dispatched_at=now,
+                run_at=run_at or now,
+                dispatched_at=run_at or now,
                 worker=None,
                 lease_until=None,
                 updated_at=now,

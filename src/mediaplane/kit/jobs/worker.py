@@ -26,7 +26,7 @@ from mediaplane.kit.clock import Clock
 from mediaplane.kit.db import Database, create_database
 from mediaplane.kit.jobs.context import JobContext
 from mediaplane.kit.jobs.dispatch import Dispatcher
-from mediaplane.kit.jobs.errors import JobCancelled
+from mediaplane.kit.jobs.errors import JobCancelled, JobDeferred
 from mediaplane.kit.jobs.registry import JobDefinition, JobRegistry
 from mediaplane.kit.jobs.repository import ClaimedJob, JobRepository
 
@@ -406,6 +406,16 @@ class _WorkerThread(_LoopThread):
             else:
                 await self.write(db, lambda r: r.fail(job_id, worker, clock.now(), problem), f"fail job {job_id}")
                 log.error("job %s failed: %s", job_id, problem)
+            return
+        if isinstance(error, JobDeferred):
+            run_at = clock.now() + timedelta(seconds=error.delay)
+            deferred = await self.write(
+                db, lambda r: r.release(job_id, worker, clock.now(), run_at), f"defer job {job_id}"
+            )
+            if deferred:
+                self.pool.dispatcher.send(job_id, claimed.priority, run_at)
+            elif deferred is False:
+                await self.write(db, lambda r: r.mark_cancelled(job_id, worker, clock.now()), f"cancel {job_id}")
             return
         if reason == SHUTDOWN and isinstance(error, asyncio.CancelledError):
             released = await self.write(db, lambda r: r.release(job_id, worker, clock.now()), f"release {job_id}")
