@@ -19,6 +19,10 @@ def append(path: str, line: str) -> None:
         file.write(line + "\n")
 
 
+def count_lines(path: str) -> int:
+    return len(Path(path).read_text().splitlines())
+
+
 def exists(path: str) -> bool:
     return Path(path).exists()
 
@@ -67,7 +71,7 @@ async def fail(ctx: JobContext, *, path: str, succeed_on: int = 0) -> dict[str, 
 async def defer(ctx: JobContext, *, path: str, times: int) -> dict[str, Any]:
     """Defers itself `times` times, then succeeds; logs every run."""
     append(path, f"{ctx.attempt} {time.time()}")
-    runs = len(Path(path).read_text().splitlines())
+    runs = count_lines(path)
     if runs <= times:
         raise JobDeferred(0.1, "not yet")
     return {"runs": runs, "attempt": ctx.attempt}
