@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     job_max_retry_delay: timedelta = timedelta(minutes=5)
     job_shutdown_grace: timedelta = timedelta(seconds=10)
     ffmpeg_path: str | None = None
+    # Scratch space for jobs (FFmpeg writes here before files go to storage); data_dir/work when unset.
+    work_dir: Path | None = None
     log_level: str = "INFO"
     log_json: bool = False
 

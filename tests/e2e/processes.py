@@ -1,4 +1,4 @@
-"""Process entry points for the scale-out tests: `serve` (API only) or `worker`, with the test services.
+"""Process entry points for the scale-out tests: `serve` (API only) or `worker`, with encore and a test service.
 
 Settings come from MEDIAPLANE_* variables, exactly as for `mediaplane serve --no-workers` and
 `mediaplane worker` on separate machines.
@@ -14,11 +14,12 @@ from mediaplane.app import create_app
 from mediaplane.cli.worker import run_worker
 from mediaplane.config import Settings
 from mediaplane.core.catalog import Registry
+from mediaplane.services.encore import spec as encore_spec
 from tests.fixtures.services import notes_spec
 
 
 def main() -> None:
-    role, registry, settings = sys.argv[1], Registry([notes_spec()]), Settings()
+    role, registry, settings = sys.argv[1], Registry([notes_spec(), encore_spec]), Settings()
     if role == "serve":
         app = create_app(settings, registry=registry, run_workers=False)
         uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")

@@ -75,7 +75,8 @@ class Processes:
     def __init__(self, env: dict[str, str], tmp: Path) -> None:
         self.env, self.tmp, self.procs = env, tmp, list[subprocess.Popen[bytes]]()
 
-    def start(self, role: str, *args: str) -> subprocess.Popen[bytes]:
+    def start(self, role: str, *args: str, group: bool = False) -> subprocess.Popen[bytes]:
+        """Starts `serve PORT` or `worker`; with `group`, in a process group of its own (to kill it whole)."""
         data = self.tmp / f"{role}-{len(self.procs)}"
         log = (self.tmp / f"{role}-{len(self.procs)}.log").open("wb")
         proc = subprocess.Popen(
@@ -84,6 +85,7 @@ class Processes:
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=group,
         )
         self.procs.append(proc)
         return proc
