@@ -10,7 +10,9 @@ from typing import Any
 import boto3
 import httpx
 import pytest
+from sqlalchemy import select
 
+from mediaplane.kit.jobs import JobRecord
 from mediaplane.kit.security import verify_webhook
 from mediaplane.services.encore.encode.analyze import analyze_file
 from mediaplane.services.encore.schemas.media import VideoFile
@@ -256,3 +258,26 @@ async def test_s3_input_and_output_with_the_instance_s3_options(
     assert f"s3://{bucket}/out/clip__x264_400.mp4" in files
     keys = sorted(item["Key"] for item in s3.list_objects_v2(Bucket=bucket, Prefix="out/")["Contents"])
     assert keys == sorted(f.removeprefix(f"s3://{bucket}/") for f in files)
+
+
+async def test_segmented_encoding_joins_without_gaps(fast: Encore, media_server: str) -> None:
+    job = await fast.wait((await fast.enqueue(job_body(media_server, segmentLength=1)))["id"])
+    assert job["status"] == "SUCCESSFUL", job["message"]
+    info = job["segmentedEncodingInfo"]
+    assert (info["numSegments"], info["segmentLength"], info["audioEncodingMode"]) == (
+        3,
+        1.0,
+        "ENCODE_SEPARATELY_FULL",
+    )
+    files = {o["file"]: o for o in job["output"]}
+    video = files["/usercontent/out/clip__x264_400.mp4"]
+    assert video["videoStreams"][0]["numFrames"] == 75
+    assert video["videoStreams"][0]["duration"] == pytest.approx(3.0, abs=0.04)
+    assert video["audioStreams"][0]["duration"] == pytest.approx(3.0, abs=0.05)
+    assert files["/usercontent/out/clip__STEREO.mp4"]["duration"] == pytest.approx(3.0, abs=0.05)
+    assert not any(name.endswith(".jpg") for name in files)  # as upstream: no thumbnails in segmented mode
+    async with fast.runtime.db.session() as session:
+        helpers = (
+            (await session.execute(select(JobRecord.state).where(JobRecord.name == "encore.segment"))).scalars().all()
+        )
+    assert helpers == ["succeeded", "succeeded"]

@@ -44,7 +44,17 @@ class Cluster:
         _wait_until(up, "the API process")
         (self.tmp / "cli").mkdir()
         created = subprocess.run(
-            [sys.executable, "-m", "mediaplane", "tenants", "create", "acme", "--data", str(self.tmp / "cli"), "--quiet"],
+            [
+                sys.executable,
+                "-m",
+                "mediaplane",
+                "tenants",
+                "create",
+                "acme",
+                "--data",
+                str(self.tmp / "cli"),
+                "--quiet",
+            ],
             env=self.env,
             cwd=ROOT,
             capture_output=True,

@@ -44,6 +44,10 @@ spec = ServiceSpec(
     license="EUPL-1.2",
     migrations=Path(__file__).parent / "migrations" / "versions",
     model_modules=("mediaplane.services.encore.models",),
-    job_modules=("mediaplane.services.encore.tasks", "mediaplane.services.encore.callbacks"),
+    job_modules=(
+        "mediaplane.services.encore.tasks",
+        "mediaplane.services.encore.callbacks",
+        "mediaplane.services.encore.segmented",
+    ),
     error_body=problem_body,
 )

@@ -30,6 +30,7 @@ from mediaplane.services.encore.packaging import package_outputs
 from mediaplane.services.encore.profiles.loader import ProfileError, load_profile
 from mediaplane.services.encore.schemas.job import EncoreJob
 from mediaplane.services.encore.schemas.media import MediaFile
+from mediaplane.services.encore.segmented import run_segmented
 
 log = logging.getLogger(__name__)
 # Errors that mean "this job cannot succeed as asked": FAILED with the message, no retry.
@@ -83,8 +84,15 @@ class Transcode:
             inputs = await self.resolve_inputs()
             job_values = self.job.model_dump(mode="json", by_alias=True)
             profile = await load_profile(self.options.profiles_url, self.job.profile, job_values)
-            plan = build_plan(self.job, profile, inputs, workdir)
-            speed = await self.encode(plan)
+            if self.job.segment_length:
+                started = time.monotonic()
+                plan = await run_segmented(
+                    self.ctx, self.runtime, self.instance, self.job, profile, inputs, workdir, self.report
+                )
+                speed = round(plan.duration / (time.monotonic() - started), 3) if plan.duration else None
+            else:
+                plan = build_plan(self.job, profile, inputs, workdir)
+                speed = await self.encode(plan)
             outputs = await self.store_outputs(plan, workdir)
             if self.job.package_formats:
                 await package_outputs(self, plan, outputs, workdir)

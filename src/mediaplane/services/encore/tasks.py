@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 
 from mediaplane.core.instance.models import Instance
 from mediaplane.core.runtime import Runtime
+from mediaplane.kit.ffmpeg import FFmpegCancelled
 from mediaplane.kit.jobs import JobContext, JobDeferred, job
 from mediaplane.services.encore import callbacks
 from mediaplane.services.encore.models import EncoreJobRow
@@ -126,6 +127,11 @@ async def transcode(ctx: JobContext, *, job_id: str) -> dict[str, Any] | None:
         if ctx.cancelled.is_set():
             await _finish(ctx, instance, encore_job, Status.CANCELLED, "Cancelled")
         raise  # shutdown or a lost lease: the platform job is queued again or taken over elsewhere
+    except FFmpegCancelled:
+        if not ctx.cancelled.is_set():
+            raise
+        await _finish(ctx, instance, encore_job, Status.CANCELLED, "Cancelled")
+        return {"status": Status.CANCELLED.value}
     except JOB_ERRORS as exc:
         log.info("encore job %s failed: %s", job_id, exc)
         await _finish(ctx, instance, encore_job, Status.FAILED, failure_message(exc))
