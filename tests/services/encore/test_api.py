@@ -202,7 +202,9 @@ async def test_profiles_listed_and_checked(idle: Encore) -> None:
     r = await idle.request("POST", "/profiles/archive", json={"height": 720, "suffix": "_raw"})
     assert r.status_code == 200 and r.json()["encodes"][0]["suffix"] == "_raw"
     missing = await idle.request("GET", "/profiles/nope")
-    assert missing.status_code == 400 and "nope" in missing.json()["detail"]
+    assert missing.status_code == 404 and "nope" in missing.json()["detail"]
+    broken = await idle.request("POST", "/profiles/archive", json={"height": "tall"})
+    assert broken.status_code == 400
 
 
 async def test_usercontent_upload_download_with_range_and_no_traversal(idle: Encore) -> None:

@@ -15,6 +15,7 @@ from mediaplane.services.encore.repository import SORTABLE, Page
 HAL_JSON = "application/hal+json"
 DEFAULT_SIZE = 20
 MAX_SIZE = 2000
+MAX_PAGE = 1_000_000
 
 
 def base(request: Request) -> str:

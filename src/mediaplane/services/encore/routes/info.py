@@ -9,10 +9,10 @@ from fastapi import APIRouter, Body, Depends, Request
 
 from mediaplane.core.deps import RuntimeDep, SessionDep
 from mediaplane.core.instance.access import CurrentInstance, current_instance
-from mediaplane.kit.errors import BadRequest
+from mediaplane.kit.errors import BadRequest, NotFound
 from mediaplane.services.encore.hal import base, hal
 from mediaplane.services.encore.options import EncoreOptions
-from mediaplane.services.encore.profiles.loader import ProfileError, list_profiles, load_profile
+from mediaplane.services.encore.profiles.loader import ProfileError, UnknownProfileError, list_profiles, load_profile
 from mediaplane.services.encore.repository import EncoreJobRepository
 
 router = APIRouter(dependencies=[Depends(current_instance)])
@@ -84,6 +84,8 @@ async def check_profile(
     url = EncoreOptions.of(instance.options).profiles_url
     try:
         profile = await load_profile(url, name, {"profileParams": profile_params})
+    except UnknownProfileError as exc:
+        raise NotFound(str(exc)) from None
     except ProfileError as exc:
         raise BadRequest(str(exc)) from None
     return profile.model_dump(mode="json", by_alias=True)

@@ -12,7 +12,16 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from mediaplane.core.deps import RuntimeDep, SessionDep
 from mediaplane.core.instance.access import CurrentInstance, current_instance
 from mediaplane.kit.errors import BadRequest, NotFound
-from mediaplane.services.encore.hal import DEFAULT_SIZE, MAX_SIZE, base, hal, job_entity, page_body, parse_sort
+from mediaplane.services.encore.hal import (
+    DEFAULT_SIZE,
+    MAX_PAGE,
+    MAX_SIZE,
+    base,
+    hal,
+    job_entity,
+    page_body,
+    parse_sort,
+)
 from mediaplane.services.encore.repository import EncoreJobRepository
 from mediaplane.services.encore.schemas.job import EncoreJob, Status
 from mediaplane.services.encore.service import EncoreJobService
@@ -30,7 +39,7 @@ JOB_SCHEMA = {"content": {"application/json": {"schema": {"$ref": "#/components/
 class Paging:
     def __init__(
         self,
-        page: Annotated[int, Query(ge=0, description="Page number, from 0")] = 0,
+        page: Annotated[int, Query(ge=0, le=MAX_PAGE, description="Page number, from 0")] = 0,
         size: Annotated[int, Query(ge=1, le=MAX_SIZE, description="Page size")] = DEFAULT_SIZE,
         sort: Annotated[list[str] | None, Query(description="property,(asc|desc); repeatable")] = None,
     ) -> None:
