@@ -246,3 +246,12 @@ async def test_instance_object_and_openapi(idle: Encore) -> None:
     assert "EncoreJob" in doc["components"]["schemas"]
     yaml_doc = await idle.request("GET", "/v3/api-docs.yaml")
     assert yaml_doc.status_code == 200 and "encoreJobs" in yaml_doc.text
+
+
+async def test_secret_options_are_shown_only_to_the_create_call(factory: Any, client: Any, runtime: Any) -> None:
+    encore = await make_encore(factory, client, runtime, name="secrets", callbackSecret="s3cr3t", s3SecretAccessKey="k")
+    assert (encore.instance["callbackSecret"], encore.instance["s3SecretAccessKey"]) == ("s3cr3t", "k")
+    shown = (await client.get("/encoreinstance/secrets", headers=encore.headers)).json()
+    assert (shown["callbackSecret"], shown["s3SecretAccessKey"]) == ("********", "********")
+    listed = (await client.get("/encoreinstance", headers=encore.headers)).json()
+    assert listed[0]["callbackSecret"] == "********"

@@ -18,8 +18,11 @@ router = APIRouter(tags=["instances"])
 PREFIX = "/{service_id}instance"
 
 
-def _render(request: Request, runtime: RuntimeDep, caller: CurrentCaller, instance: Any) -> dict[str, Any]:
-    return instance_object(runtime.settings, base_url(runtime.settings, request), caller.spec, instance)
+def _render(
+    request: Request, runtime: RuntimeDep, caller: CurrentCaller, instance: Any, *, reveal_secrets: bool = False
+) -> dict[str, Any]:
+    base = base_url(runtime.settings, request)
+    return instance_object(runtime.settings, base, caller.spec, instance, reveal_secrets=reveal_secrets)
 
 
 @router.post(PREFIX, summary="Create an instance")
@@ -31,7 +34,7 @@ async def create_instance(
     body: dict[str, Any] = Body(..., examples=[{"name": "test"}]),
 ) -> dict[str, Any]:
     instance = await instance_service.create(session, runtime, caller.spec, caller.principal, body)
-    return _render(request, runtime, caller, instance)
+    return _render(request, runtime, caller, instance, reveal_secrets=True)
 
 
 @router.get(PREFIX, summary="List the caller's instances of this service")

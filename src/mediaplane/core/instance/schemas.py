@@ -23,7 +23,13 @@ def instance_links(service_id: str, name: str) -> dict[str, dict[str, str]]:
     }
 
 
-def instance_object(settings: Settings, base: str, spec: ServiceSpec, instance: Instance) -> dict[str, Any]:
+SECRET_MASK = "********"
+
+
+def instance_object(
+    settings: Settings, base: str, spec: ServiceSpec, instance: Instance, *, reveal_secrets: bool = False
+) -> dict[str, Any]:
+    """The instance as OSC shows it; secret options are masked except in the answer to the create call."""
     url = instance_url(settings, base, spec.id, instance.tenant_id, instance.name)
     resources: dict[str, Any] = {
         "license": {"url": f"{base}/licenses/{spec.id}"},
@@ -32,7 +38,10 @@ def instance_object(settings: Settings, base: str, spec: ServiceSpec, instance: 
     }
     resources.update(spec.hooks.resources(instance, url))
     data: dict[str, Any] = {"name": instance.name, "url": url}
-    data.update(instance.options)
+    for key, value in instance.options.items():
+        option = spec.option(key)
+        hidden = option is not None and option.secret and value not in (None, "") and not reveal_secrets
+        data[key] = SECRET_MASK if hidden else value
     data.update(
         {
             "status": instance.status,

@@ -14,7 +14,6 @@ from mediaplane.services.encore.options import OPTIONS
 class EncoreHooks(ServiceHooks):
     def resources(self, instance: Instance, instance_url: str) -> dict[str, Any]:
         return {
-            "apiDocs": {"url": f"{instance_url}docs"},
             "enqueueJob": {"url": f"{instance_url}encoreJobs", "method": "POST"},
             "listJobs": {"url": f"{instance_url}encoreJobs", "method": "GET"},
         }
