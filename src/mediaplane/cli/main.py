@@ -3,11 +3,17 @@
 Global options (`--url`, `--token`, `--json`) may be given anywhere on the line, as with OSC's `osc`
 (`mediaplane list encore --json`); they are moved in front of the sub-command before parsing.
 Heavy imports (the server, SQLAlchemy) happen inside the commands that need them.
+
+Each service may bring its own command group (`mediaplane encore ...`): the `cli` factory of its `ServiceSpec`,
+found through the `mediaplane.services` entry points. Loading a service's spec imports its package, so the groups
+are looked up only when a command name is not a built-in one (or when all commands are listed, as for --help).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Collection, Iterable, Sequence
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 import typer
@@ -19,9 +25,12 @@ from mediaplane.cli.errors import CliError
 from mediaplane.cli.output import Output
 from mediaplane.cli.state import CliState
 
+SERVICE_ENTRY_POINTS = "mediaplane.services"  # as mediaplane.core.catalog.registry, without importing it
+SERVICES_PANEL = "Service commands"
 GLOBAL_FLAGS = frozenset({"--json"})
 GLOBAL_OPTIONS = frozenset({"--url", "--token"})
 JSON_KEY = "mediaplane.json"
+log = logging.getLogger(__name__)
 
 
 def hoist_global_options(args: Sequence[str]) -> list[str]:
@@ -47,8 +56,58 @@ def hoist_global_options(args: Sequence[str]) -> list[str]:
     return front + rest
 
 
+def service_commands(found: Iterable[EntryPoint], taken: Collection[str] = ()) -> dict[str, Any]:
+    """The command group of each service whose spec has a `cli` factory, by service id.
+
+    A plugin that fails to load, is not a ServiceSpec, or whose id is already a command is logged and skipped:
+    one broken service must not take the whole CLI down. Job modules are not imported (the server does that).
+    """
+    from mediaplane.core.catalog.spec import ServiceSpec
+
+    commands: dict[str, Any] = {}
+    for ep in found:
+        try:
+            spec = ep.load()
+            if not isinstance(spec, ServiceSpec):
+                raise TypeError(f"{ep.value} is not a ServiceSpec")
+            if spec.cli is None:
+                continue
+            if spec.id in taken or spec.id in commands:
+                raise ValueError(f"`mediaplane {spec.id}` is already a command")
+            command: Any = typer.main.get_command(spec.cli())
+        except Exception as exc:
+            log.warning("mediaplane: the commands of service %s are not available: %s", ep.name, exc)
+            continue
+        command.name = spec.id
+        if getattr(command, "rich_help_panel", None) is None:
+            command.rich_help_panel = SERVICES_PANEL
+        commands[spec.id] = command
+    return commands
+
+
 class MediaplaneGroup(TyperGroup):
-    """The root group: hoists global options and reports every `CliError` the same way."""
+    """The root group: hoists global options, reports every `CliError` the same way, adds the service groups."""
+
+    _services_added = False
+
+    def _add_services(self) -> None:
+        if self._services_added:
+            return
+        self._services_added = True
+        found = service_commands(entry_points(group=SERVICE_ENTRY_POINTS), taken=set(self.commands))
+        for name, command in found.items():
+            self.add_command(command, name)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and not self._services_added:
+            self._add_services()
+            command = super().get_command(ctx, cmd_name)
+        return command
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        self._add_services()
+        return list(super().list_commands(ctx))
 
     # `ctx` is typer's (vendored) click Context; it is typed Any to stay independent of where that lives.
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:

@@ -2,23 +2,44 @@
 
 from __future__ import annotations
 
+import logging
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection
 
-from mediaplane.core.catalog import Registry
+from mediaplane.core.catalog import Registry, ServiceSpec
+from mediaplane.core.catalog.registry import ENTRY_POINT_GROUP
 from mediaplane.kit.db import Database
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 CORE_VERSIONS = HERE.parent / "core" / "migrations" / "versions"
+
+
+def installed_migrations() -> list[Path]:
+    """Migration folders of every installed service, served or not: a database that once had a service keeps
+    its revisions, and Alembic must still find them to upgrade the rest."""
+    found = []
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            spec = ep.load()
+        except Exception as exc:  # one broken plugin must not stop the migrations of the others
+            log.warning("service %s: its migrations are not available: %s", ep.name, exc)
+            continue
+        if isinstance(spec, ServiceSpec) and spec.migrations is not None:
+            found.append(spec.migrations)
+    return found
 
 
 def alembic_config(database_url: str, registry: Registry) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(HERE))
-    locations = [str(CORE_VERSIONS)] + [str(s.migrations) for s in registry if s.migrations is not None]
+    served = [s.migrations for s in registry if s.migrations is not None]
+    folders = list(dict.fromkeys([CORE_VERSIONS, *served, *installed_migrations()]))
+    locations = [str(folder) for folder in folders]
     cfg.set_main_option("version_locations", " ".join(locations))
     cfg.set_main_option("path_separator", "space")
     cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))

@@ -130,6 +130,9 @@ class ServiceSpec:
     model_modules: tuple[str, ...] = ()
     job_modules: tuple[str, ...] = ()
     error_body: Callable[[int, str], dict[str, Any]] | None = None
+    # Returns the service's `typer.Typer`, added to the CLI as `mediaplane <id> ...`; it runs on every CLI start
+    # that needs it, so the module it imports should import only light things (typer, rich, httpx).
+    cli: Callable[[], Any] | None = None
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9]*", self.id):

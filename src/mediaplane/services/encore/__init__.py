@@ -28,6 +28,12 @@ def _build_app() -> Any:
     return build_encore_app()
 
 
+def _cli() -> Any:
+    from mediaplane.services.encore.cli import encore_cli
+
+    return encore_cli()
+
+
 spec = ServiceSpec(
     id="encore",
     title="SVT Encore",
@@ -49,4 +55,5 @@ spec = ServiceSpec(
         "mediaplane.services.encore.segmented",
     ),
     error_body=problem_body,
+    cli=_cli,
 )

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 from mediaplane.services.encore.schemas.media import MediaFile
+from mediaplane.services.encore.status import Status
 
 RATIO = r"^[1-9]\d*[:/][1-9]\d*$"
 CHANNEL_LAYOUTS = frozenset(
@@ -54,19 +55,6 @@ CHANNEL_LAYOUTS = frozenset(
         "22.2",
     ]
 )
-
-
-class Status(StrEnum):
-    NEW = "NEW"
-    QUEUED = "QUEUED"
-    IN_PROGRESS = "IN_PROGRESS"
-    SUCCESSFUL = "SUCCESSFUL"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
-
-    @property
-    def completed(self) -> bool:
-        return self in (Status.SUCCESSFUL, Status.FAILED, Status.CANCELLED)
 
 
 class AudioEncodingMode(StrEnum):
@@ -220,6 +208,8 @@ class EncoreJob(_Camel):
     def duration_hint(self) -> float | None:
         return self.duration if self.duration and self.duration > 0 else None
 
+
+__all__ = ["READ_ONLY", "EncoreJob", "Input", "Status"]
 
 READ_ONLY = frozenset(
     {
