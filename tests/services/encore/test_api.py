@@ -238,6 +238,7 @@ async def test_the_api_needs_the_sat_of_the_instance_tenant(idle: Encore, factor
 
 
 async def test_instance_object_and_openapi(idle: Encore) -> None:
+    assert idle.instance["profilesUrl"] == ""  # as in the spec's example
     resources = idle.instance["resources"]
     assert resources["enqueueJob"]["url"].endswith("/encore/acme-test/encoreJobs")
     assert resources["enqueueJob"]["method"] == "POST"

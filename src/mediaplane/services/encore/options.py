@@ -15,6 +15,7 @@ OPTIONS = [
         label="Profiles URL",
         description="URL of a profile index (YAML or JSON); empty for the profiles shipped with mediaplane",
         regex_validator=r"(https?://\S+|classpath:\S*)?",
+        default="",
     ),
     InstanceOption(name="s3AccessKeyId", label="S3 access key id", description="For s3:// inputs and outputs"),
     InstanceOption(name="s3SecretAccessKey", label="S3 secret access key", secret=True),
