@@ -90,6 +90,22 @@ class Processes:
         self.procs.append(proc)
         return proc
 
+    def start_api(self) -> str:
+        """Starts the API process on a free port and waits until it answers; returns its base URL."""
+        base = f"http://127.0.0.1:{free_port()}"
+        api = self.start("serve", base.rsplit(":", 1)[1])
+        log = self.tmp / f"serve-{len(self.procs) - 1}.log"
+
+        def up() -> bool:
+            assert api.poll() is None, log.read_text()
+            try:
+                return httpx.get(f"{base}/health").status_code == 200
+            except httpx.TransportError:
+                return False
+
+        _wait_until(up, "the API process")
+        return base
+
     def stop(self) -> None:
         for proc in self.procs:
             proc.terminate()
@@ -99,6 +115,21 @@ class Processes:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def create_tenant(env: dict[str, str], tmp: Path, name: str = "acme") -> str:
+    """Creates a tenant with the CLI against the shared database, as an operator would; returns its PAT."""
+    (tmp / "cli").mkdir(exist_ok=True)
+    created = subprocess.run(
+        [sys.executable, "-m", "mediaplane", "tenants", "create", name, "--data", str(tmp / "cli"), "--quiet"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return created.stdout.strip()
 
 
 def _s3_keys(env: dict[str, str], prefix: str) -> list[str]:
@@ -124,40 +155,9 @@ async def _purge_jobs(database: str) -> list[asyncpg.Record]:
 def test_api_and_worker_apart(environment: dict[str, str], tmp_path: Path) -> None:
     env = environment
     procs = Processes(env, tmp_path)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     try:
-        api = procs.start("serve", str(port))
-
-        def api_up() -> bool:
-            assert api.poll() is None, (tmp_path / "serve-0.log").read_text()
-            try:
-                return httpx.get(f"{base}/health").status_code == 200
-            except httpx.TransportError:
-                return False
-
-        _wait_until(api_up, "the API process")
-        (tmp_path / "cli").mkdir()
-        created = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "mediaplane",
-                "tenants",
-                "create",
-                "acme",
-                "--data",
-                str(tmp_path / "cli"),
-                "--quiet",
-            ],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        )
-        pat = created.stdout.strip()
+        base = procs.start_api()
+        pat = create_tenant(env, tmp_path)
         sat = httpx.post(
             f"{base}/servicetoken", headers={"x-pat-jwt": f"Bearer {pat}"}, json={"serviceId": "notes"}
         ).json()["token"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,23 +11,12 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from mediaplane.app import create_app
-from mediaplane.config import Settings
 from mediaplane.core.catalog import Registry
-from mediaplane.core.runtime import open_runtime
-from mediaplane.core.tenant.service import tenant_service
 from mediaplane.services.encore import spec as encore_spec
 from tests.conftest import make_settings
 from tests.fixtures.databases import SqliteTemplate
+from tests.fixtures.factories import admin_pat
 from tests.fixtures.servers import serve_in_thread
-
-
-async def _bootstrap(settings: Settings, registry: Registry) -> str:
-    runtime = await open_runtime(settings, registry=registry)
-    try:
-        async with runtime.db.session() as session:
-            return (await tenant_service.create(session, runtime, "admin")).token
-    finally:
-        await runtime.close()
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +24,7 @@ def instance(tmp_path_factory: pytest.TempPathFactory, sqlite_template: SqliteTe
     directory: Path = tmp_path_factory.mktemp("encore-fuzz")
     registry = Registry([encore_spec])
     settings = make_settings(directory / "data", sqlite_template.fresh(directory))
-    pat = asyncio.run(_bootstrap(settings, registry))
+    pat = admin_pat(settings, registry)
     # No workers: the fuzzing enqueues many jobs and only the API is under test.
     with serve_in_thread(create_app(settings, registry=registry, run_workers=False)) as base:
         r = httpx.post(f"{base}/servicetoken", headers={"x-pat-jwt": f"Bearer {pat}"}, json={"serviceId": "encore"})

@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +14,8 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.e2e.test_scale_out import ROOT, Processes, _s3_keys, _wait_until, environment
+from tests.e2e.test_scale_out import Processes, _s3_keys, _wait_until, create_tenant, environment
 from tests.fixtures.databases import pg_url
-from tests.fixtures.servers import free_port
 
 pytestmark = pytest.mark.timeout(300)
 __all__ = ["environment"]  # the fixture, imported for this module's tests
@@ -28,46 +25,16 @@ class Cluster:
     def __init__(self, env: dict[str, str], tmp: Path) -> None:
         self.env, self.tmp = env, tmp
         self.procs = Processes(env, tmp)
-        self.base = f"http://127.0.0.1:{free_port()}"
+        self.base = ""
         self.headers: dict[str, str] = {}
 
     def start_api(self) -> None:
-        api = self.procs.start("serve", self.base.rsplit(":", 1)[1])
-
-        def up() -> bool:
-            assert api.poll() is None, (self.tmp / "serve-0.log").read_text()
-            try:
-                return httpx.get(f"{self.base}/health").status_code == 200
-            except httpx.TransportError:
-                return False
-
-        _wait_until(up, "the API process")
-        (self.tmp / "cli").mkdir()
-        created = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "mediaplane",
-                "tenants",
-                "create",
-                "acme",
-                "--data",
-                str(self.tmp / "cli"),
-                "--quiet",
-            ],
-            env=self.env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
+        self.base = self.procs.start_api()
+        pat = create_tenant(self.env, self.tmp)
+        r = httpx.post(
+            f"{self.base}/servicetoken", headers={"x-pat-jwt": f"Bearer {pat}"}, json={"serviceId": "encore"}
         )
-        sat = httpx.post(
-            f"{self.base}/servicetoken",
-            headers={"x-pat-jwt": f"Bearer {created.stdout.strip()}"},
-            json={"serviceId": "encore"},
-        ).json()["token"]
-        self.headers = {"x-jwt": f"Bearer {sat}"}
+        self.headers = {"x-jwt": f"Bearer {r.json()['token']}"}
 
     def instance(self, profiles_url: str) -> str:
         r = httpx.post(

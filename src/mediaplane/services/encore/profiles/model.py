@@ -121,28 +121,29 @@ class _VideoEncode(_Encode):
         return list(self.audio_encodes) if self.audio_encodes else ([self.audio_encode] if self.audio_encode else [])
 
 
-class X264Encode(_VideoEncode):
-    type: Literal["X264Encode"] = "X264Encode"
-    codec_params: dict[str, str | None] = Field(default_factory=dict, alias="x264-params")
+class _X26xEncode(_VideoEncode):
+    """x264/x265: their own `-x26N-params` map beside the FFmpeg options."""
+
+    codec_params: dict[str, str | None] = Field(default_factory=dict)
 
     @field_validator("codec_params", mode="before")
     @classmethod
     def _codec_params_text(cls, value: Any) -> Any:
         return {str(k): _as_text(v) for k, v in value.items()} if isinstance(value, dict) else value or {}
+
+
+class X264Encode(_X26xEncode):
+    type: Literal["X264Encode"] = "X264Encode"
+    codec_params: dict[str, str | None] = Field(default_factory=dict, alias="x264-params")
 
     @property
     def codec(self) -> str:
         return "libx264"
 
 
-class X265Encode(_VideoEncode):
+class X265Encode(_X26xEncode):
     type: Literal["X265Encode"] = "X265Encode"
     codec_params: dict[str, str | None] = Field(default_factory=dict, alias="x265-params")
-
-    @field_validator("codec_params", mode="before")
-    @classmethod
-    def _codec_params_text(cls, value: Any) -> Any:
-        return {str(k): _as_text(v) for k, v in value.items()} if isinstance(value, dict) else value or {}
 
     @property
     def codec(self) -> str:
