@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from tests.fixtures.media import h264_output_args, lavfi_input_args
+from tests.fixtures.required import require_or_skip
 
 from mediaplane.kit.ffmpeg import FFmpegCancelled, FFmpegError, Progress, probe, run_ffmpeg
 
@@ -30,7 +31,11 @@ def ffmpeg_children() -> list[int]:
     return found
 
 
-needs_proc = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+@pytest.fixture
+def needs_proc() -> None:
+    """Child processes are found through Linux's /proc: skipped without it, a failure when CI=true."""
+    if not Path("/proc/self/task").is_dir():
+        require_or_skip("Linux /proc")
 
 
 class TestRun:
@@ -84,7 +89,7 @@ class TestRun:
         assert str(missing) in error.argv
         assert "No such file or directory" in str(error)
 
-    @needs_proc
+    @pytest.mark.usefixtures("needs_proc")
     async def test_callback_errors_stop_ffmpeg(self, tmp_path: Path) -> None:
         def explode(progress: Progress) -> None:
             raise RuntimeError("progress sink broke")
@@ -97,7 +102,7 @@ class TestRun:
 
 
 class TestCancel:
-    @needs_proc
+    @pytest.mark.usefixtures("needs_proc")
     async def test_cancel_event_stops_ffmpeg(self, tmp_path: Path) -> None:
         cancel = asyncio.Event()
         reports: list[Progress] = []
@@ -126,7 +131,7 @@ class TestCancel:
         with pytest.raises(FFmpegCancelled):
             await run_ffmpeg([*lavfi_input_args(1), "-f", "null", "-"], cancel=cancel)
 
-    @needs_proc
+    @pytest.mark.usefixtures("needs_proc")
     async def test_cancelling_the_task_stops_ffmpeg(self) -> None:
         started = asyncio.Event()
         task = asyncio.create_task(

@@ -8,7 +8,7 @@ import yaml
 from fastapi import Depends, FastAPI, Request, Response
 from starlette.requests import HTTPConnection
 
-from mediaplane.core.errors import ErrorRenderer, install_error_handlers
+from mediaplane.core.errors import ErrorRenderer, ErrorResponder, body_responder, install_error_handlers
 from mediaplane.core.instance.dispatch import INSTANCE_SCOPE_KEY
 from mediaplane.core.instance.models import Instance
 from mediaplane.core.token.auth import authenticate_service, sat_header
@@ -36,9 +36,16 @@ CurrentInstance = Annotated[Instance, Depends(current_instance)]
 
 
 def new_service_app(
-    *, title: str, version: str, description: str, render_error: ErrorRenderer, **kwargs: Any
+    *,
+    title: str,
+    version: str,
+    description: str,
+    render_error: ErrorRenderer | None = None,
+    respond: ErrorResponder | None = None,
+    **kwargs: Any,
 ) -> FastAPI:
-    """A service's instance API: OpenAPI at /v3/api-docs(.yaml), Swagger UI at /docs, errors in its format."""
+    """A service's instance API: OpenAPI at /v3/api-docs(.yaml), Swagger UI at /docs, errors in its format:
+    `render_error` makes the error body from status and message, `respond` the whole answer."""
     app = FastAPI(
         title=title,
         version=version,
@@ -53,5 +60,9 @@ def new_service_app(
     async def openapi_yaml() -> Response:
         return Response(yaml.safe_dump(app.openapi(), sort_keys=False), media_type="application/yaml")
 
-    install_error_handlers(app, render_error)
+    if respond is None:
+        if render_error is None:
+            raise ValueError("a service app needs render_error or respond")
+        respond = body_responder(render_error)
+    install_error_handlers(app, respond)
     return app

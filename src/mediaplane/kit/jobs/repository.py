@@ -34,6 +34,13 @@ class JobRepository(RepositoryBase[JobRecord]):
     async def get(self, job_id: str) -> JobRecord | None:
         return await self.session.get(JobRecord, job_id)
 
+    async def ended_among(self, job_ids: list[str]) -> dict[str, JobRecord]:
+        """Those of the jobs that failed or were cancelled, by id."""
+        rows = await self.get_all(
+            select(JobRecord).where(JobRecord.id.in_(job_ids), JobRecord.state.in_(("failed", "cancelled")))
+        )
+        return {row.id: row for row in rows}
+
     async def counts(self) -> list[tuple[str, str, int]]:
         """(name, state, count) for every name and state present: what the metrics report."""
         result = await self.session.execute(

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from mediaplane.core.instance.access import new_service_app
-from mediaplane.services.encore.errors import install_encore_errors, problem_body
+from mediaplane.services.encore.errors import respond
 from mediaplane.services.encore.routes import files, info, jobs
 from mediaplane.services.encore.schemas.job import EncoreJob
 
@@ -19,8 +19,7 @@ DESCRIPTION = (
 
 
 def build_encore_app() -> FastAPI:
-    app = new_service_app(title="Encore API", version=VERSION, description=DESCRIPTION, render_error=problem_body)
-    install_encore_errors(app)
+    app = new_service_app(title="Encore API", version=VERSION, description=DESCRIPTION, respond=respond)
     app.include_router(info.open_router)
     app.include_router(info.router)
     app.include_router(jobs.router)

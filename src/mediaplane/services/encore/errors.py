@@ -3,20 +3,14 @@ validation (Encore 0.2), so clients of either version find what they parse."""
 
 from __future__ import annotations
 
-import logging
-import uuid
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from mediaplane.kit.errors import MediaplaneError
+from mediaplane.core.errors import ErrorReply
 
-log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 LOCATIONS = ("body", "query", "path", "header")
 
@@ -69,35 +63,12 @@ def _shown(value: Any) -> Any:
     return None
 
 
-def validation_problem(errors: list[Any], request: Request | None) -> JSONResponse:
-    entries = field_errors(errors)
-    detail = "; ".join(f"{e['property'] or 'body'}: {e['message']}" for e in entries) or "Invalid request"
-    return problem(400, detail, request, errors=entries)
-
-
-def install_encore_errors(app: FastAPI) -> None:
-    @app.exception_handler(MediaplaneError)
-    async def _mediaplane(request: Request, exc: MediaplaneError) -> JSONResponse:
-        response = problem(exc.status_code, exc.message, request)
-        response.headers.update(exc.headers or {})
-        return response
-
-    @app.exception_handler(RequestValidationError)
-    async def _request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return validation_problem(list(exc.errors()), request)
-
-    @app.exception_handler(ValidationError)
-    async def _model(request: Request, exc: ValidationError) -> JSONResponse:
-        return validation_problem(list(exc.errors()), request)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        response = problem(exc.status_code, str(exc.detail), request)
-        response.headers.update(getattr(exc, "headers", None) or {})
-        return response
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        error_id = uuid.uuid4()
-        log.exception("unexpected error %s on %s %s", error_id, request.method, request.url.path)
-        return problem(500, f"An unexpected error occurred (errorId={error_id})", request)
+def respond(request: Request, reply: ErrorReply) -> Response:
+    """Every error of the encore API, for the platform's error handlers."""
+    if reply.field_errors is not None:
+        entries = field_errors(reply.field_errors)
+        detail = "; ".join(f"{e['property'] or 'body'}: {e['message']}" for e in entries) or "Invalid request"
+        return problem(400, detail, request, errors=entries)
+    response = problem(reply.status_code, reply.message, request)
+    response.headers.update(reply.headers or {})
+    return response

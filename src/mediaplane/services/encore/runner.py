@@ -67,6 +67,7 @@ class Transcode:
     instance: Instance
     job: EncoreJob
     report: ProgressReport
+    s3: S3Transfer | None = None
 
     @property
     def options(self) -> EncoreOptions:
@@ -155,7 +156,9 @@ class Transcode:
         target = f"{folder}/{name}"
         location = s3_location(target)
         if location is not None:
-            await S3Transfer(self.options.s3).upload(path, location)
+            if self.s3 is None:
+                self.s3 = S3Transfer(self.options.s3)  # one client for all the job's uploads
+            await self.s3.upload(path, location)
             return target
         area = instance_area(self.runtime.storage, self.instance.id)
         await area.put_file(area_key(target), path)

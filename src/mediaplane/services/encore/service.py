@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mediaplane.core.instance.models import Instance
 from mediaplane.core.runtime import Runtime
 from mediaplane.kit.errors import Conflict, NotFound
-from mediaplane.kit.jobs import JobRecord
+from mediaplane.kit.jobs.repository import JobRepository
 from mediaplane.services.encore import callbacks
 from mediaplane.services.encore.models import EncoreJobRow
 from mediaplane.services.encore.repository import EncoreJobRepository, job_of, row_values
@@ -107,11 +107,13 @@ class EncoreJobService:
     async def settle(self, rows: Sequence[EncoreJobRow]) -> None:
         """Jobs whose platform job ended without the worker writing the outcome (it died for the last time,
         or was cancelled while lost) get that outcome now: no job stays IN_PROGRESS forever."""
-        for row in rows:
-            if row.status not in (Status.QUEUED.value, Status.IN_PROGRESS.value) or not row.run_id:
-                continue
-            record = await self.session.get(JobRecord, row.run_id)
-            if record is None or record.state not in ("failed", "cancelled"):
+        waiting = [r for r in rows if r.run_id and r.status in (Status.QUEUED.value, Status.IN_PROGRESS.value)]
+        if not waiting:
+            return
+        records = await JobRepository(self.session).ended_among([r.run_id for r in waiting if r.run_id])
+        for row in waiting:
+            record = records.get(row.run_id or "")
+            if record is None:
                 continue
             job = job_of(row)
             job.completed_date = record.finished_at or self.runtime.clock.now()

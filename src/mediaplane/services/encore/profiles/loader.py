@@ -296,6 +296,16 @@ async def load_profile(
 ) -> Profile:
     """The profile `name` from the index at `profiles_url`, rendered with `job` (an EncoreJob or its camelCase dump)."""
     index_at, index = await read_index(profiles_url, client)
+    return await _load_listed(index_at, index, name, job, client)
+
+
+async def _load_listed(
+    index_at: Location,
+    index: dict[str, str | None],
+    name: str,
+    job: Mapping[str, Any] | BaseModel | None,
+    client: httpx.AsyncClient | None,
+) -> Profile:
     if name not in index:
         known = ", ".join(sorted(index)[:50]) or "none"
         raise UnknownProfileError(f"unknown profile {name!r}; known profiles: {known}")
@@ -306,6 +316,20 @@ async def load_profile(
     text = await read_text(location, client)
     context = job_context(job, profile=name)
     return profile_from_text(text, context, filename=location.filename, label=f"profile {name!r} ({location.label})")
+
+
+async def check_all(profiles_url: str | None) -> list[tuple[str, str | None, Profile | ProfileError]]:
+    """Every profile of the index, rendered with empty profileParams: (name, file, profile or its error).
+    The index is read once and http locations share one connection pool."""
+    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT, follow_redirects=True) as client:
+        index_at, index = await read_index(profiles_url, client)
+        checked: list[tuple[str, str | None, Profile | ProfileError]] = []
+        for name, ref in index.items():
+            try:
+                checked.append((name, ref, await _load_listed(index_at, index, name, None, client)))
+            except ProfileError as error:
+                checked.append((name, ref, error))
+        return checked
 
 
 async def check_profile(

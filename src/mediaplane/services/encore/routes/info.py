@@ -12,7 +12,7 @@ from mediaplane.core.instance.access import CurrentInstance, current_instance
 from mediaplane.kit.errors import BadRequest, NotFound
 from mediaplane.services.encore.hal import base, hal
 from mediaplane.services.encore.options import EncoreOptions
-from mediaplane.services.encore.profiles.loader import ProfileError, UnknownProfileError, list_profiles, load_profile
+from mediaplane.services.encore.profiles.loader import ProfileError, UnknownProfileError, check_all, load_profile
 from mediaplane.services.encore.repository import EncoreJobRepository
 
 router = APIRouter(dependencies=[Depends(current_instance)])
@@ -55,22 +55,17 @@ async def queue_count(instance: CurrentInstance, session: SessionDep) -> dict[st
 
 @router.get("/profiles", summary="The profiles of this instance's index, each checked", tags=["profiles"])
 async def profiles(instance: CurrentInstance) -> list[dict[str, Any]]:
-    url = EncoreOptions.of(instance.options).profiles_url
     try:
-        index = await list_profiles(url)
+        checked = await check_all(EncoreOptions.of(instance.options).profiles_url)
     except ProfileError as exc:
         raise BadRequest(str(exc)) from None
     listed = []
-    for name, location in index.items():
+    for name, location, result in checked:
         entry: dict[str, Any] = {"name": name, "location": location}
-        if location:
-            try:
-                profile = await load_profile(url, name, {"profileParams": {}})
-                entry.update(valid=True, description=profile.description, encodes=len(profile.encodes))
-            except ProfileError as exc:
-                entry.update(valid=False, error=str(exc))
+        if isinstance(result, ProfileError):
+            entry.update(valid=False, error=str(result))
         else:
-            entry.update(valid=False, error="no profile file")
+            entry.update(valid=True, description=result.description, encodes=len(result.encodes))
         listed.append(entry)
     return listed
 
