@@ -9,6 +9,7 @@ renewing its lease is taken again, so a lost helper costs one segment, never the
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import shutil
@@ -32,7 +33,7 @@ from mediaplane.services.encore.encode.command import (
     segment_count,
 )
 from mediaplane.services.encore.locations import instance_area, resolve_input
-from mediaplane.services.encore.models import EncoreSegmentRow
+from mediaplane.services.encore.models import EncoreJobRow, EncoreSegmentRow
 from mediaplane.services.encore.options import EncoreOptions
 from mediaplane.services.encore.profiles.model import Profile
 from mediaplane.services.encore.repository import EncoreJobRepository, job_of
@@ -107,9 +108,7 @@ class Segments:
 
     async def _still_wanted(self) -> bool:
         async with self.ctx.db.session() as session:
-            row = await EncoreJobRepository(session).get_one_or_none(
-                select(EncoreJobRepository.model).where(EncoreJobRepository.model.id == self.job_id)
-            )
+            row = await session.get(EncoreJobRow, self.job_id)
         return row is not None and row.status == Status.IN_PROGRESS.value
 
     async def _keep_lease(self, index: int, stop: asyncio.Event) -> None:
@@ -123,7 +122,7 @@ class Segments:
 
     async def encode(self, index: int) -> None:
         length = float(self.job.segment_length or 0)
-        total = self.total_duration()
+        total = self.total_duration
         folder = self.workdir / "segments"
         folder.mkdir(parents=True, exist_ok=True)
         plan = build_plan(
@@ -162,9 +161,9 @@ class Segments:
             await asyncio.gather(keeper, relayer, return_exceptions=True)
         await self._set(index, state="done", progress=100)
 
+    @functools.cached_property
     def total_duration(self) -> float:
-        plan = build_plan(self.job, self.profile, self.inputs, self.workdir, audio=False, thumbnails=False)
-        return plan.duration
+        return build_plan(self.job, self.profile, self.inputs, self.workdir, audio=False, thumbnails=False).duration
 
     async def counts(self) -> tuple[int, int]:
         """(done, all) segments."""
