@@ -13,6 +13,9 @@ from mediaplane.config import Settings
 from mediaplane.core.catalog import Registry
 from mediaplane.core.catalog.routes import router as catalog_router
 from mediaplane.core.errors import install_error_handlers
+from mediaplane.core.ingest.manager import IngestManager
+from mediaplane.core.ingest.nginx import NginxNotFound
+from mediaplane.core.ingest.routes import router as ingest_router
 from mediaplane.core.instance.dispatch import InstanceDispatcher
 from mediaplane.core.instance.routes import router as instance_router
 from mediaplane.core.ops.metrics import Metrics, MetricsMiddleware
@@ -49,6 +52,7 @@ def create_app(
     clock: Clock | None = None,
     runtime: Runtime | None = None,
     run_workers: bool | None = None,
+    run_ingest: bool | None = None,
 ) -> MediaplaneApp:
     """Builds the app. With `runtime` given, the caller owns it (tests); otherwise lifespan opens it."""
     settings = runtime.settings if runtime is not None else (settings or Settings())
@@ -66,9 +70,12 @@ def create_app(
         workers = settings.workers if (run_workers if run_workers is not None else settings.run_workers) else 0
         if owned and workers:
             rt.jobs.start_workers(workers)
+        ingest = await _start_ingest(rt) if (run_ingest if run_ingest is not None else settings.rtmp_enabled) else None
         try:
             yield
         finally:
+            if ingest is not None:
+                await ingest.stop()
             if owned:
                 await rt.close()
 
@@ -83,7 +90,7 @@ def create_app(
         platform.state.runtime = runtime
         holder["runtime"] = runtime
     install_error_handlers(platform)
-    for router in (ops_router, token_router, tenant_router, catalog_router, instance_router):
+    for router in (ops_router, token_router, tenant_router, catalog_router, instance_router, ingest_router):
         platform.include_router(router)
 
     dispatcher = InstanceDispatcher(platform, lambda: holder["runtime"])
@@ -91,3 +98,15 @@ def create_app(
         for spec in runtime.registry:
             dispatcher.apps[spec.id] = spec.build_app()
     return MediaplaneApp(platform, dispatcher, metrics)
+
+
+async def _start_ingest(runtime: Runtime) -> IngestManager | None:
+    """The RTMP ingest of every service that takes live publishes; without nginx, publishes are refused."""
+    try:
+        manager = IngestManager.create(runtime, runtime.settings.port)
+        if manager is not None:
+            await manager.start()
+        return manager
+    except NginxNotFound as exc:
+        log.error("RTMP ingest not started: %s", exc)
+        return None

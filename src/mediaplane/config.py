@@ -7,6 +7,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import Field, field_validator
@@ -73,6 +74,16 @@ class Settings(BaseSettings):
     ffmpeg_path: str | None = None
     # Scratch space for jobs (FFmpeg writes here before files go to storage); data_dir/work when unset.
     work_dir: Path | None = None
+    # The live RTMP ingest (nginx with the RTMP module, supervised by serve) and its relays.
+    rtmp_enabled: bool = True
+    rtmp_host: str | None = None  # the address RTMP listens on; `host` when unset
+    rtmp_port: int = Field(default=1935, ge=1, le=65535)
+    rtmp_public_url: str | None = None  # what publishers are told, e.g. rtmp://live.example.com:1935
+    nginx_path: str | None = None
+    nginx_modules_dir: Path | None = None
+    relay_engine: Literal["fanout", "ffmpeg"] = "fanout"
+    rtmp_heartbeat_seconds: int = Field(default=10, ge=1)  # how often a live publish is checked again
+    ingest_node: str | None = None  # this ingest's name in stream state; the host name when unset
     log_level: str = "INFO"
     log_json: bool = False
 
@@ -97,7 +108,7 @@ class Settings(BaseSettings):
             return float(value)
         return value
 
-    @field_validator("public_url")
+    @field_validator("public_url", "rtmp_public_url")
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
@@ -108,6 +119,16 @@ class Settings(BaseSettings):
             return self.public_url
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
         return f"http://{host}:{self.port}"
+
+    @property
+    def rtmp_base_url(self) -> str:
+        """rtmp://HOST:PORT that publishers use; an app and a key follow."""
+        if self.rtmp_public_url:
+            return self.rtmp_public_url
+        host = self.rtmp_host or self.host
+        if host in ("0.0.0.0", "::"):
+            host = urlsplit(self.base_url).hostname or "127.0.0.1"
+        return f"rtmp://{host}:{self.rtmp_port}"
 
     @property
     def resolved_database_url(self) -> str:

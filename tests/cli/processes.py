@@ -26,6 +26,7 @@ def clean_env(home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MEDIAPLANE_", "OSC_"))}
     env.pop("PYTHONUNBUFFERED", None)  # output must reach a log file without it
     env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), MEDIAPLANE_ENV="dev", COLUMNS="200")
+    env.update(MEDIAPLANE_RTMP_ENABLED="false")  # tests that publish turn the ingest on, on a free port
     env.update(extra)
     return env
 

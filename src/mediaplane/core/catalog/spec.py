@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
 
+    from mediaplane.core.ingest.spec import IngestHandler
     from mediaplane.core.instance.models import Instance
     from mediaplane.core.runtime import Runtime
 
@@ -133,6 +134,8 @@ class ServiceSpec:
     # Returns the service's `typer.Typer`, added to the CLI as `mediaplane <id> ...`; it runs on every CLI start
     # that needs it, so the module it imports should import only light things (typer, rich, httpx).
     cli: Callable[[], Any] | None = None
+    # Returns the service's side of the live RTMP ingest (publishes to rtmp://HOST:PORT/<handler.app>/<key>).
+    ingest: Callable[[], IngestHandler] | None = None
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9]*", self.id):
