@@ -5,7 +5,6 @@ Encore sends them once and forgets them; here a failed delivery becomes a durabl
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -15,41 +14,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mediaplane.core.instance.models import Instance
 from mediaplane.core.runtime import Runtime
 from mediaplane.kit.jobs import JobContext, job
-from mediaplane.kit.security import sign_webhook
+from mediaplane.kit.webhooks import WebhookFailed, post_json
 from mediaplane.services.encore.options import EncoreOptions
 from mediaplane.services.encore.schemas.job import EncoreJob
 
 log = logging.getLogger(__name__)
 CALLBACK_JOB = "encore.callback"
-SIGNATURE_HEADER = "X-Mediaplane-Signature"
-TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 
 def progress_body(job: EncoreJob) -> dict[str, Any]:
     return {"jobId": str(job.id), "externalId": job.external_id, "progress": job.progress, "status": job.status.value}
 
 
-def _headers(body: bytes, secret: str | None) -> dict[str, str]:
-    headers = {"Content-Type": "application/json", "User-Agent": "mediaplane-encore"}
-    if secret:
-        headers[SIGNATURE_HEADER] = sign_webhook(secret, body)
-    return headers
-
-
 async def deliver(url: str, body: dict[str, Any], secret: str | None, client: httpx.AsyncClient | None = None) -> None:
     """POSTs the body once; raises on a network error or a non-2xx answer."""
-    data = json.dumps(body, separators=(",", ":")).encode()
-    if client is None:
-        async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False) as own:
-            response = await own.post(url, content=data, headers=_headers(data, secret))
-    else:
-        response = await client.post(url, content=data, headers=_headers(data, secret))
-    if response.status_code >= 300:
-        raise CallbackFailed(f"{url} answered {response.status_code}")
-
-
-class CallbackFailed(Exception):
-    pass
+    await post_json(url, body, secret=secret, user_agent="mediaplane-encore", client=client)
 
 
 async def enqueue(session: AsyncSession, runtime: Runtime, instance: Instance, encore_job: EncoreJob) -> None:
@@ -66,7 +45,7 @@ async def deliver_quietly(encore_job: EncoreJob, secret: str | None) -> None:
         return
     try:
         await deliver(encore_job.progress_callback_uri, progress_body(encore_job), secret)
-    except (httpx.HTTPError, CallbackFailed) as exc:
+    except (httpx.HTTPError, WebhookFailed) as exc:
         log.info("progress callback to %s failed: %s", encore_job.progress_callback_uri, exc)
 
 
@@ -78,7 +57,7 @@ async def send_or_enqueue(ctx: JobContext, instance: Instance, encore_job: Encor
     body = progress_body(encore_job)
     try:
         await deliver(url, body, EncoreOptions.of(instance.options).callback_secret)
-    except (httpx.HTTPError, CallbackFailed) as exc:
+    except (httpx.HTTPError, WebhookFailed) as exc:
         log.info("callback to %s failed (%s); retrying later", url, exc)
         runtime: Runtime = ctx.resources
         async with ctx.db.session() as session:
