@@ -202,6 +202,7 @@ class Server:
 
     data_dir: Path
     workers: int | None = 2  # None: --no-workers
+    env: dict[str, str] = field(default_factory=dict)  # MEDIAPLANE_* settings of this server
     url: str = ""
     pat: str = ""
     proc: subprocess.Popen[bytes] | None = None
@@ -217,6 +218,7 @@ class Server:
         args += ["--no-workers"] if self.workers is None else ["--workers", str(self.workers)]
         env = {k: v for k, v in os.environ.items() if not k.startswith(("MEDIAPLANE_", "OSC_"))}
         env["MEDIAPLANE_SECRET_KEY"] = secrets.token_urlsafe(48)
+        env.update(self.env)
         self._log = self.log_path.open("w")
         self.proc = subprocess.Popen(
             args, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
@@ -253,17 +255,21 @@ class Server:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def encore(self, name: str, **options: str) -> Encore:
-        """A new encore instance of the admin tenant (a fresh SAT for it)."""
+    def instance(self, service: str, name: str, **options: str) -> tuple[httpx.Client, str]:
+        """A new instance of the admin tenant: a client holding a fresh SAT for the service, and its path."""
         client = httpx.Client(base_url=self.url, timeout=60)
-        r = client.post("/servicetoken", headers={"x-pat-jwt": f"Bearer {self.pat}"}, json={"serviceId": "encore"})
+        r = client.post("/servicetoken", headers={"x-pat-jwt": f"Bearer {self.pat}"}, json={"serviceId": service})
         r.raise_for_status()
         sat = r.json()["token"]
-        r = client.post("/encoreinstance", headers={"x-jwt": f"Bearer {sat}"}, json={"name": name, **options})
+        r = client.post(f"/{service}instance", headers={"x-jwt": f"Bearer {sat}"}, json={"name": name, **options})
         if r.status_code != 200:
-            raise RuntimeError(f"creating encore instance {name}: {r.status_code} {r.text}")
+            raise RuntimeError(f"creating {service} instance {name}: {r.status_code} {r.text}")
         client.headers["x-jwt"] = f"Bearer {sat}"
-        return Encore(client, f"/encore/admin-{name}")
+        return client, f"/{service}/admin-{name}"
+
+    def encore(self, name: str, **options: str) -> Encore:
+        """A new encore instance of the admin tenant (a fresh SAT for it)."""
+        return Encore(*self.instance("encore", name, **options))
 
 
 @dataclass

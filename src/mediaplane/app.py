@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
 
 from mediaplane import __version__
 from mediaplane.config import Settings
@@ -26,6 +28,7 @@ from mediaplane.core.token.routes import router as token_router
 from mediaplane.kit.clock import Clock
 
 log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).parent / "core" / "static"
 
 
 class MediaplaneApp:
@@ -90,6 +93,8 @@ def create_app(
         platform.state.runtime = runtime
         holder["runtime"] = runtime
     install_error_handlers(platform)
+    # Files pages of every service may use (a video player for HLS previews), under one fixed path.
+    platform.mount("/_static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (ops_router, token_router, tenant_router, catalog_router, instance_router, ingest_router):
         platform.include_router(router)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,17 +12,10 @@ import av
 import httpx
 import pytest
 
-from mediaplane.app import create_app
-from mediaplane.core.catalog import Registry
-from mediaplane.core.ingest.nginx import NginxNotFound, find_nginx
 from mediaplane.kit.ffmpeg import find_ffmpeg
-from mediaplane.services.rig import spec as rig_spec
-from tests.conftest import make_settings
-from tests.fixtures.factories import admin_pat
 from tests.fixtures.live import publish_refused, publishing, wait_for
-from tests.fixtures.required import require_or_skip
-from tests.fixtures.servers import free_port, serve_in_thread
-from tests.services.rig.conftest import PASSWORD
+from tests.fixtures.servers import free_port
+from tests.services.rig.live_server import LiveRig, live_rig
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
@@ -35,52 +27,10 @@ def listening(port: int) -> bool:
     return any(line.split()[1] == wanted and line.split()[3] == "0A" for line in lines)
 
 
-@dataclass
-class Server:
-    api: str
-    rtmp_port: int
-    rig: str  # the instance's base URL
-    token: str
-
-    def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"}
-        r = httpx.request(method, f"{self.rig}{path}", headers=headers, timeout=30, **kwargs)
-        assert r.status_code == 200, r.text
-        return r.json()["payload"]
-
-    def publish_url(self, key: str) -> str:
-        return f"rtmp://127.0.0.1:{self.rtmp_port}/rig/{key}"
-
-
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    port, rtmp_port = free_port(), free_port()
-    settings = make_settings(
-        tmp_path / "data",
-        f"sqlite+aiosqlite:///{tmp_path / 'rig.db'}",
-        port=port,
-        rtmp_enabled=True,
-        rtmp_port=rtmp_port,
-        rtmp_heartbeat_seconds=1,
-        ingest_node="node-a",
-    )
-    try:
-        find_nginx(settings.nginx_path, settings.nginx_modules_dir)
-    except NginxNotFound as exc:
-        require_or_skip("nginx with the RTMP module", exc)
-    registry = Registry([rig_spec])
-    pat = admin_pat(settings, registry)
-    with serve_in_thread(create_app(settings, registry=registry), port) as api:
-        sat = httpx.post(f"{api}/servicetoken", headers={"x-pat-jwt": f"Bearer {pat}"}, json={"serviceId": "rig"})
-        created = httpx.post(
-            f"{api}/riginstance", headers={"x-jwt": f"Bearer {sat.json()['token']}"}, json={"name": "tv"}
-        )
-        assert created.status_code == 200, created.text
-        rig = f"{api}/rig/admin-tv"
-        account = {"username": "alice", "password": PASSWORD, "email": "alice@example.com"}
-        assert httpx.post(f"{rig}/accounts/", json=account).status_code == 200
-        login = httpx.post(f"{rig}/accounts/auth/local", json={"username": "alice", "password": PASSWORD})
-        yield Server(api, rtmp_port, rig, login.json()["payload"]["token"])
+def server(tmp_path: Path) -> Iterator[LiveRig]:
+    with live_rig(tmp_path) as rig:
+        yield rig
 
 
 @pytest.fixture
@@ -99,7 +49,7 @@ def receiver(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[bytes
 
 
 def test_publish_relay_and_change_key_while_live(
-    server: Server, receiver: tuple[str, Path, subprocess.Popen[bytes]]
+    server: LiveRig, receiver: tuple[str, Path, subprocess.Popen[bytes]]
 ) -> None:
     base, received, receiving = receiver
     stream = server.call("POST", "/streams/")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mediaplane.core.ingest.control import IngestControl
+from mediaplane.core.ingest.nginx import IngestLayout, ingest_root
 from mediaplane.core.ingest.spec import (
     Admission,
     IngestHandler,
@@ -17,12 +18,14 @@ from mediaplane.core.ingest.spec import (
 )
 
 if TYPE_CHECKING:
+    from mediaplane.config import Settings
     from mediaplane.core.runtime import Runtime
 
 __all__ = [
     "Admission",
     "IngestControl",
     "IngestHandler",
+    "IngestLayout",
     "Output",
     "OutputState",
     "OutputStatus",
@@ -30,6 +33,7 @@ __all__ = [
     "Refused",
     "SessionEnd",
     "ingest_control",
+    "ingest_layout",
 ]
 
 
@@ -39,3 +43,8 @@ def ingest_control(runtime: Runtime) -> IngestControl:
         control = IngestControl(runtime.events)
         runtime.extras["ingest.control"] = control
     return control
+
+
+def ingest_layout(settings: Settings) -> IngestLayout:
+    """Where this node's ingest keeps its files (HLS previews are read from here)."""
+    return IngestLayout(ingest_root(settings.data_dir))

@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from mediaplane.core.ingest.control import CHANNEL
-from mediaplane.core.ingest.nginx import AppConfig, IngestLayout, Nginx, NginxSupervisor, find_nginx, render_config
+from mediaplane.core.ingest.nginx import (
+    AppConfig,
+    IngestLayout,
+    Nginx,
+    NginxSupervisor,
+    find_nginx,
+    ingest_root,
+    render_config,
+)
 from mediaplane.core.ingest.session import LiveSession
 from mediaplane.core.ingest.spec import IngestHandler, Publish, Refused, SessionEnd
 from mediaplane.kit.security import derive_key
@@ -52,7 +60,7 @@ class IngestManager:
         self.runtime = runtime
         self.handlers = dict(handlers)
         self.node = node_name(runtime)
-        self.layout = IngestLayout(settings.data_dir.resolve() / "ingest")
+        self.layout = IngestLayout(ingest_root(settings.data_dir))
         self.port = settings.rtmp_port
         self.token = hook_token(settings.secret)
         self.hook_base = f"http://127.0.0.1:{http_port}/_ingest/{self.token}"
@@ -224,14 +232,6 @@ class IngestManager:
             return Relay(source, sinks, on_state=on_state)
 
         return make
-
-    def hls_file(self, app: str, name: str) -> Any:
-        """A file of the HLS preview of `app`, or None (names are nginx's: <key>.m3u8, <key>-N.ts)."""
-        handler = self.handlers.get(app)
-        if handler is None or not handler.hls or "/" in name or name.startswith("."):
-            return None
-        path = self.layout.hls_dir(app) / name
-        return path if path.is_file() else None
 
 
 def _publish(form: Mapping[str, str]) -> Publish:

@@ -25,6 +25,10 @@ WILDCARD = ("0.0.0.0", "::", "[::]")
 INSTALL_HINT = "install nginx with the RTMP module (Debian: apt install nginx-light libnginx-mod-rtmp)"
 
 
+def ingest_root(data_dir: Path) -> Path:
+    return data_dir.resolve() / "ingest"
+
+
 class NginxNotFound(Exception):
     pass
 
@@ -81,6 +85,13 @@ class IngestLayout:
 
     def hls_dir(self, app: str) -> Path:
         return self.root / "hls" / app
+
+    def hls_file(self, app: str, name: str) -> Path | None:
+        """A file of an HLS preview (nginx names them <key>.m3u8 and <key>-N.ts), or None."""
+        if not name or "/" in name or "\\" in name or name.startswith("."):
+            return None
+        path = self.hls_dir(app) / name
+        return path if path.is_file() else None
 
 
 def listen_lines(host: str, port: int) -> list[str]:

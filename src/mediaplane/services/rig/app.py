@@ -8,7 +8,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mediaplane.core.instance.access import new_service_app
 from mediaplane.services.rig.errors import RigError, handle_rig_error, respond
-from mediaplane.services.rig.routes import accounts, agents, destinations, home, streams
+from mediaplane.services.rig.routes import accounts, agents, destinations, home, preview, streams
 
 VERSION = "1"
 DESCRIPTION = (
@@ -40,7 +40,7 @@ def build_rig_app() -> ASGIApp:
     )
     app.router.redirect_slashes = False
     app.add_exception_handler(RigError, handle_rig_error)
-    for module in (home, accounts, streams, destinations, agents):
+    for module in (home, accounts, streams, destinations, agents, preview):
         app.include_router(module.router)
     # As rig: browser clients from any origin, with rig's Bearer header (no cookies are involved).
     app.add_middleware(

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from mediaplane.core.deps import RuntimeDep, SessionDep
-from mediaplane.services.rig import schemas
+from mediaplane.services.rig import preview, schemas
 from mediaplane.services.rig.deps import CurrentAccount, RigInstance, current_account, require_json
 from mediaplane.services.rig.inputs import json_object
+from mediaplane.services.rig.live import is_live
 from mediaplane.services.rig.routes import ok
 from mediaplane.services.rig.service import StreamService
 
@@ -26,10 +27,16 @@ def stream_service(
 Streams = Annotated[StreamService, Depends(stream_service)]
 
 
-async def _detail(streams: Streams, stream_id: str) -> dict[str, object]:
+async def _detail(streams: Streams, stream_id: str, request: Request) -> dict[str, object]:
     stream = await streams.get(stream_id)
     destinations = await streams.destinations_of(stream)
-    return schemas.stream_detail(stream, destinations, streams.runtime)
+    detail = schemas.stream_detail(stream, destinations, streams.runtime)
+    if is_live(stream, streams.runtime):  # a signed link to the HLS preview's player page
+        token = preview.preview_token(streams.runtime, streams.instance, stream)
+        detail["previewUrl"] = f"{request.base_url}preview/{token}"
+    else:
+        detail["previewUrl"] = None
+    return detail
 
 
 @router.post("", summary="Create a stream")
@@ -44,14 +51,14 @@ async def list_streams(streams: Streams) -> JSONResponse:
 
 
 @router.get("/{stream_id}", summary="A stream with its destinations and live state")
-async def stream_detail(stream_id: str, streams: Streams) -> JSONResponse:
-    return ok("Stream detail", await _detail(streams, stream_id))
+async def stream_detail(stream_id: str, streams: Streams, request: Request) -> JSONResponse:
+    return ok("Stream detail", await _detail(streams, stream_id, request))
 
 
 @router.patch("/{stream_id}", summary="Activate or deactivate a stream (deactivating ends a live session)")
 async def update_stream(stream_id: str, request: Request, streams: Streams) -> JSONResponse:
     await streams.update(stream_id, await json_object(request))
-    return ok("Stream updated", await _detail(streams, stream_id))
+    return ok("Stream updated", await _detail(streams, stream_id, request))
 
 
 @router.delete("/{stream_id}", summary="Delete a stream and its destinations (ends a live session)")

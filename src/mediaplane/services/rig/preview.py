@@ -1,0 +1,91 @@
+"""The HLS preview of a live stream, behind a signed, expiring URL that never shows the stream key.
+
+nginx writes `<key>.m3u8` and `<key>-N.ts`; we serve them as `index.m3u8` and `seg-N.ts`, so a preview link
+can be shared without handing out the right to publish.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from mediaplane.core.ingest import ingest_layout
+from mediaplane.core.instance.models import Instance
+from mediaplane.core.runtime import Runtime
+from mediaplane.kit.security import TokenError, TokenSigner
+from mediaplane.services.rig.errors import Code, RigError
+from mediaplane.services.rig.models import RigStream
+
+APP = "rig"
+LIFETIME = 12 * 3600
+SEGMENT = re.compile(r"^seg-(\d{1,12})\.ts$")
+
+
+def _signer(runtime: Runtime, instance: Instance) -> TokenSigner:
+    return TokenSigner(runtime.settings.secret, f"rig-preview:{instance.id}", clock=runtime.clock)
+
+
+def preview_token(runtime: Runtime, instance: Instance, stream: RigStream) -> str:
+    return _signer(runtime, instance).sign({"sid": stream.id}, LIFETIME)
+
+
+def stream_of(runtime: Runtime, instance: Instance, token: str) -> str:
+    """The stream id the token was made for; 1003 when it is not valid (here) or has expired."""
+    try:
+        claims = _signer(runtime, instance).verify(token)
+    except TokenError as exc:
+        raise RigError(Code.INVALID_CREDENTIALS, "This preview link is not valid or has expired") from exc
+    stream_id = claims.get("sid")
+    if not isinstance(stream_id, str):
+        raise RigError(Code.INVALID_CREDENTIALS, "This preview link is not valid or has expired")
+    return stream_id
+
+
+def playlist(runtime: Runtime, stream: RigStream) -> str:
+    path = ingest_layout(runtime.settings).hls_file(APP, f"{stream.stream_key}.m3u8")
+    if path is None:
+        raise RigError(Code.NOT_FOUND, "This stream is not live (no preview yet)")
+    prefix = f"{stream.stream_key}-"
+    lines = []
+    for line in path.read_text().splitlines():
+        if line.startswith(prefix) and line.endswith(".ts"):
+            line = "seg-" + line[len(prefix) :]
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def segment(runtime: Runtime, stream: RigStream, name: str) -> Path:
+    match = SEGMENT.match(name)
+    path = ingest_layout(runtime.settings).hls_file(APP, f"{stream.stream_key}-{match[1]}.ts") if match else None
+    if path is None:
+        raise RigError(Code.NOT_FOUND, "No such preview segment (it may have rotated out)")
+    return path
+
+
+PLAYER = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Live preview</title>
+<style>body{margin:0;background:#111;color:#eee;font:16px system-ui,sans-serif}
+video{display:block;width:100%;max-height:100vh;background:#000}p{margin:.5rem 1rem}</style></head>
+<body><video id="video" controls autoplay muted playsinline></video><p id="state" role="status">Connecting…</p>
+<script src="/_static/vendor/hls.light.min.js"></script>
+<script>
+const video = document.getElementById("video"), state = document.getElementById("state");
+const source = "__PLAYLIST__";
+video.addEventListener("playing", () => { state.textContent = "Live"; });
+if (window.Hls && Hls.isSupported()) {
+  const hls = new Hls({liveSyncDurationCount: 2});
+  hls.on(Hls.Events.ERROR, (_, data) => { if (data.fatal) state.textContent = "Not live (" + data.details + ")"; });
+  hls.loadSource(source);
+  hls.attachMedia(video);
+} else if (video.canPlayType("application/vnd.apple.mpegurl")) {
+  video.src = source;
+} else {
+  state.textContent = "This browser cannot play HLS";
+}
+</script></body></html>
+"""
+
+
+def player_page(playlist_url: str, static_root: str) -> str:
+    return PLAYER.replace("__PLAYLIST__", playlist_url).replace("/_static/", f"{static_root}/_static/")
