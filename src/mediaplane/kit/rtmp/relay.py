@@ -1,0 +1,309 @@
+"""The fan-out relay: read a stream once, send its RTMP messages on to every destination.
+
+    relay = Relay("rtmp://127.0.0.1:1935/live/key", [Sink("yt", "rtmp://a.rtmp.youtube.com/live2/…")])
+    task = asyncio.create_task(relay.run())      # ends when the publisher leaves
+    relay.set_sinks([...])                       # add, remove, change destinations while it runs
+    await relay.stop()
+
+The source is played once (from the local ingest, over loopback); each message goes to every sink as it
+is, re-chunked with a fresh timestamp base per destination connection: no demuxing, no decoding. While
+a destination keeps up, the source's task writes to it directly; when its socket is full, messages wait
+in a queue bounded in bytes for the sink's own task, and a sink that falls too far behind skips to the
+next key frame. No sink ever holds back the source or the others. A sink that (re)connects first gets
+the metadata, the sequence headers and the current GOP, so it starts at a key frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import ssl
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from mediaplane.kit.rtmp.cache import DEFAULT_GOP_BYTES, DEFAULT_GOP_MS, StreamCache
+from mediaplane.kit.rtmp.chunks import Message
+from mediaplane.kit.rtmp.client import RtmpConnection
+from mediaplane.kit.rtmp.errors import RtmpError
+from mediaplane.kit.rtmp.fanout import FRAMES, Output
+from mediaplane.kit.rtmp.media import Kind, audio_codec, kind_of, metadata_fields, publishable_data, video_codec
+from mediaplane.kit.rtmp.runner import SinkRunner
+from mediaplane.kit.rtmp.sinks import RetryPolicy, Sink, StateCallback
+from mediaplane.kit.rtmp.supervision import RelayBase
+
+__all__ = ["Relay", "SourceStats"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_QUEUE_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SourceStats:
+    connected: bool
+    bitrate_kbps: float
+    """Kilobits per second read over the last statistics interval."""
+    bytes_in: int
+    frames_in: int
+    """Video frames read."""
+    audio_frames_in: int
+    video_codec: str | None
+    audio_codec: str | None
+    width: int | None
+    height: int | None
+    fps: float | None
+
+
+class _RtmpSink(SinkRunner):
+    def __init__(self, sink: Sink, relay: Relay, **kwargs: object) -> None:
+        super().__init__(sink, **kwargs)  # type: ignore[arg-type]
+        self.relay = relay
+        self.output: Output | None = None
+
+    def wake(self) -> None:
+        if self.output is not None:
+            self.output.wake()
+
+    async def session(self) -> None:
+        relay = self.relay
+        conn = await RtmpConnection.open(
+            self.sink.url,
+            ssl_context=relay.ssl_context,
+            connect_timeout=relay.connect_timeout,
+            chunk_size=relay.chunk_size,
+            send_buffer=relay.send_buffer,
+        )
+        polite = False
+        try:
+            await conn.publish(wait=relay.connect_timeout)
+            output = self.output = relay._subscribe(self, conn)
+            conn.on_lost = output.wake
+            try:
+                await self._pump(conn, output)
+                polite = True
+            finally:
+                relay._unsubscribe(output)
+                self.output = None
+        finally:
+            if polite:
+                await conn.close()
+            else:
+                conn.abort()
+
+    async def _pump(self, conn: RtmpConnection, output: Output) -> None:
+        """Write what the source queued while the socket was full; the source writes the rest itself."""
+        while True:
+            if output.error is not None:
+                raise output.error
+            if conn.failure is not None:
+                raise conn.failure
+            if output.blocked:
+                await conn.drain()
+                output.blocked = False
+                self.last_output = time.monotonic()
+            if output.queue:
+                output.flush()
+                continue
+            if self.stopping.is_set():
+                return
+            output.event.clear()
+            await output.event.wait()
+
+
+class Relay(RelayBase):
+    """Relays the RTMP stream at ``source_url`` to every sink; see the module docs."""
+
+    def __init__(
+        self,
+        source_url: str,
+        sinks: Iterable[Sink] = (),
+        *,
+        on_state: StateCallback | None = None,
+        policy: RetryPolicy = RetryPolicy(),
+        stale_after: float = 10.0,
+        stats_interval: float = 5.0,
+        connect_timeout: float = 15.0,
+        source_wait: float = 5.0,
+        source_timeout: float = 30.0,
+        queue_bytes: int = DEFAULT_QUEUE_BYTES,
+        gop_bytes: int = DEFAULT_GOP_BYTES,
+        gop_ms: int = DEFAULT_GOP_MS,
+        chunk_size: int = 4096,
+        ssl_context: ssl.SSLContext | None = None,
+        send_buffer: int | None = None,
+        read_interval: float = 0.1,
+        rng: random.Random | None = None,
+    ) -> None:
+        """``source_wait``: how long to keep trying to reach the source at the start; ``source_timeout``:
+        how long it may send nothing before the relay counts it as gone. ``ssl_context`` is for
+        ``rtmps://`` sinks (the system's trust store by default). ``send_buffer`` caps each sink
+        socket's send buffer (bytes): less data hides in the operating system, so a destination that
+        slows down or hangs is noticed, skipped ahead or reconnected sooner. ``read_interval``: the source
+        is read at most this often (seconds; 0 reads as data arrives), which adds that much latency and
+        saves most of the CPU.
+        """
+        self.source_url = source_url
+        self.source_wait = source_wait
+        self.source_timeout = source_timeout
+        self.queue_bytes = queue_bytes
+        self.chunk_size = chunk_size
+        self.ssl_context = ssl_context
+        self.send_buffer = send_buffer
+        self.read_interval = read_interval
+        self._cache = StreamCache(max_bytes=gop_bytes, max_ms=gop_ms)
+        self._outputs: set[Output] = set()
+        self._source: RtmpConnection | None = None
+        self._last_in = time.monotonic()
+        self._bytes_in = self._frames_in = self._audio_in = 0
+        self._sample = (time.monotonic(), 0)
+        self._bitrate_in = 0.0
+        self._codecs: tuple[str | None, str | None] = (None, None)
+        self._meta: dict[str, object] = {}
+        super().__init__(
+            sinks,
+            on_state=on_state,
+            policy=policy,
+            stale_after=stale_after,
+            stats_interval=stats_interval,
+            connect_timeout=connect_timeout,
+            rng=rng,
+        )
+
+    @property
+    def source(self) -> SourceStats:
+        meta = self._meta
+
+        def number(key: str) -> float | None:
+            value = meta.get(key)
+            return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+        width, height = number("width"), number("height")
+        return SourceStats(
+            connected=self._source is not None and not self._source.closed,
+            bitrate_kbps=round(self._bitrate_in, 1),
+            bytes_in=self._bytes_in,
+            frames_in=self._frames_in,
+            audio_frames_in=self._audio_in,
+            video_codec=self._codecs[0],
+            audio_codec=self._codecs[1],
+            width=int(width) if width else None,
+            height=int(height) if height else None,
+            fps=number("framerate") or number("fps"),
+        )
+
+    def _make_runner(self, sink: Sink) -> SinkRunner:
+        return _RtmpSink(sink, self, policy=self.policy, notifier=self._notifier, rng=self._rng)
+
+    # -- the source ------------------------------------------------------------------------------
+
+    async def _serve(self) -> None:
+        source = await self._open_source()
+        if source is None:
+            return
+        self._source = source
+        self._last_in = time.monotonic()
+        loop = asyncio.get_running_loop()
+        interval = self.read_interval
+        try:
+            while batch := await source.read_batch():
+                for message in batch:
+                    self._relay(message)
+                for output in self._outputs:
+                    output.commit()  # one write per destination for the whole batch
+                if interval:
+                    # Let the socket gather a few messages, and wake on a tick shared by every relay in
+                    # the process: waking up and system calls cost more than the relaying itself.
+                    await source.hold(interval - loop.time() % interval)
+            log.info("source %s ended (%s)", source.url.redacted(), source.end_reason)
+        finally:
+            await source.close()
+
+    async def _open_source(self) -> RtmpConnection | None:
+        """Play the source, trying again for ``source_wait`` seconds (the publisher may be just starting)."""
+        deadline = time.monotonic() + self.source_wait
+        while not self._stop.is_set():
+            try:
+                source = await RtmpConnection.open(self.source_url, connect_timeout=self.connect_timeout)
+                try:
+                    await source.play(wait=self.connect_timeout)
+                except BaseException:
+                    source.abort()
+                    raise
+                return source
+            except RtmpError as exc:
+                if time.monotonic() >= deadline:
+                    raise
+                log.debug("source %s not there yet: %s", self.source_url, exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), 0.25)
+        return None
+
+    def _relay(self, message: Message) -> None:
+        self._last_in = time.monotonic()
+        kind = kind_of(message)
+        if kind == Kind.DATA:
+            publishable = publishable_data(message)
+            if publishable is None:
+                return
+            message = publishable
+            if self._cache.metadata is None or message.payload != self._cache.metadata.payload:
+                self._meta = metadata_fields(message) or self._meta
+        elif kind == Kind.OTHER:
+            return
+        self._bytes_in += len(message.payload)
+        if kind in FRAMES:
+            self._frames_in += 1
+        elif kind == Kind.AUDIO:
+            self._audio_in += 1
+        if kind == Kind.VIDEO_CONFIG or (kind == Kind.VIDEO_KEY and self._codecs[0] is None):
+            self._codecs = (video_codec(message.payload), self._codecs[1])
+        elif kind == Kind.AUDIO_CONFIG or (kind == Kind.AUDIO and self._codecs[1] is None):
+            self._codecs = (self._codecs[0], audio_codec(message.payload))
+        self._cache.add(message, kind)
+        if not self._sinks_started:
+            self._start_sinks()
+        sync = self._cache.is_sync_point(kind)
+        for output in self._outputs:
+            output.offer(message, kind, sync)
+
+    def _subscribe(self, owner: SinkRunner, conn: RtmpConnection) -> Output:
+        """A destination connection's output: headers and the current GOP now, live messages from here on."""
+        cache = self._cache
+        gop = cache.gop()
+        output = Output(
+            owner,
+            write=conn.write_bytes,
+            congested=lambda: conn.congested,
+            stream_id=conn.stream_id,
+            chunk_size=self.chunk_size,
+            limit=self.queue_bytes,
+            start=cache.headers() + gop,
+            wait_for_key=not gop and cache.has_video,
+        )
+        self._outputs.add(output)
+        return output
+
+    def _unsubscribe(self, output: Output) -> None:
+        self._outputs.discard(output)
+
+    # -- supervision hooks -----------------------------------------------------------------------
+
+    def _source_flowing(self, now: float) -> bool:
+        return now - self._last_in < self.stale_after
+
+    def _tick(self, now: float) -> None:
+        started, size = self._sample
+        if now - started >= self.stats_interval:
+            self._bitrate_in = (self._bytes_in - size) * 8 / 1000 / (now - started)
+            self._sample = (now, self._bytes_in)
+        source = self._source
+        if source is not None and not source.closed and now - self._last_in > self.source_timeout:
+            log.warning("source %s sent nothing for %gs; ending", source.url.redacted(), self.source_timeout)
+            source.abort()
+
+    def _stopping(self) -> None:
+        if self._source is not None:
+            self._source.abort()
