@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MANAGER_KEY = "ingest.manager"
+SOURCE_READY_WAIT = 2.0  # seconds a publish waits for its relay to be playing before it is let in
 
 
 def hook_token(secret: str) -> str:
@@ -164,6 +165,7 @@ class IngestManager:
         async with self._lock:
             self.sessions[(publish.app, publish.key)] = session
         session.set_outputs(admission.outputs)
+        await session.source_ready(SOURCE_READY_WAIT)
         return None
 
     async def on_publish_done(self, form: Mapping[str, str]) -> None:

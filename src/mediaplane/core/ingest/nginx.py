@@ -136,6 +136,7 @@ def render_config(
         lines += [
             f"    application {app.name} {{",
             "      live on;",
+            "      publish_notify on;",  # players (the relays) are told when the publisher leaves
             "      allow play 127.0.0.1;",
             "      deny play all;",
             "      drop_idle_publisher 20s;",

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 RELAY_RESTART_PAUSE = 2.0
+STOP_WAIT = 10.0
 
 
 def to_output_state(state: SinkState) -> OutputState:
@@ -74,6 +75,18 @@ class LiveSession:
 
         return [Sink(o.id, o.url) for o in self._outputs]
 
+    async def source_ready(self, within: float) -> bool:
+        """Waits until the relay plays the stream: asked before the publish is let in, so that the relay
+        sees it from its very first frame (nginx-rtmp keeps no GOP for players that join late)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while loop.time() < deadline and self._task is not None:
+            source = getattr(self._relay, "source", None)
+            if source is not None and source.connected:
+                return True
+            await asyncio.sleep(0.01)
+        return False
+
     def states(self) -> list[OutputState]:
         return [to_output_state(s) for s in self._relay.states()] if self._relay is not None else []
 
@@ -104,8 +117,13 @@ class LiveSession:
         self._closed = True
         relay, task = self._relay, self._task
         if relay is not None:
-            with contextlib.suppress(Exception):
-                await relay.stop()
+            try:
+                async with asyncio.timeout(STOP_WAIT):
+                    await relay.stop()
+            except TimeoutError:
+                log.warning("relay of %s/%s did not stop in %gs; cancelled", self.app, self.ref, STOP_WAIT)
+            except Exception:
+                log.exception("relay of %s/%s failed to stop", self.app, self.ref)
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
