@@ -13,7 +13,7 @@ from tests.services.rig.conftest import Rig, error_of
 KEY = re.compile(r"[A-Za-z0-9_-]{22}")
 # The extra fields the platform adds (docs/rig.md); everything else must be the spec's.
 DESTINATION_EXTRAS = frozenset({"status", "lastError", "bitrateKbps", "reconnects", "statusChangedAt"})
-DETAIL_EXTRAS = frozenset({"ingestUrl", "liveSince"})
+DETAIL_EXTRAS = frozenset({"ingestUrl", "liveSince", "previewUrl"})
 
 CREATE_ACCOUNT = """{
     "username": "foobar",
