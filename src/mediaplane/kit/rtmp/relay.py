@@ -3,7 +3,7 @@
     relay = Relay("rtmp://127.0.0.1:1935/live/key", [Sink("yt", "rtmp://a.rtmp.youtube.com/live2/…")])
     task = asyncio.create_task(relay.run())      # ends when the publisher leaves
     relay.set_sinks([...])                       # add, remove, change destinations while it runs
-    await relay.stop()
+    await relay.stop()                           # returns within a second or two, whatever the sinks do
 
 The source is played once (from the local ingest, over loopback); each message goes to every sink as it
 is, re-chunked with a fresh timestamp base per destination connection: no demuxing, no decoding. While
@@ -11,6 +11,11 @@ a destination keeps up, the source's task writes to it directly; when its socket
 in a queue bounded in bytes for the sink's own task, and a sink that falls too far behind skips to the
 next key frame. No sink ever holds back the source or the others. A sink that (re)connects first gets
 the metadata, the sequence headers and the current GOP, so it starts at a key frame.
+
+At the end every live sink sends what it still holds and closes politely, within a bound. After
+:meth:`stop`, the source is read on briefly to its end (the usual stop comes as the publisher leaves,
+with its last frames on the way), sinks still connecting or waiting to retry end at once, and a sink
+that cannot flush in time is cut.
 """
 
 from __future__ import annotations
@@ -39,6 +44,9 @@ __all__ = ["Relay", "SourceStats"]
 log = logging.getLogger(__name__)
 
 DEFAULT_QUEUE_BYTES = 8 * 1024 * 1024
+SOURCE_DRAIN = 0.5
+"""Seconds the source is still read after :meth:`Relay.stop`, up to its end: a publisher that just left
+(the usual reason to stop) sent its last frames before the ingest said so, and they are on their way."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,8 @@ class _RtmpSink(SinkRunner):
     def wake(self) -> None:
         if self.output is not None:
             self.output.wake()
+        elif self.stopping.is_set() and self.status != "live":
+            self.kick("stopped")  # connecting: nothing to send yet, so nothing to wait for
 
     async def session(self) -> None:
         relay = self.relay
@@ -89,7 +99,11 @@ class _RtmpSink(SinkRunner):
                 self.output = None
         finally:
             if polite:
-                await conn.close()
+                try:
+                    await conn.close()
+                except BaseException:
+                    conn.abort()  # cut short (stop's grace ran out): drop what the socket still holds
+                    raise
             else:
                 conn.abort()
 
@@ -156,6 +170,7 @@ class Relay(RelayBase):
         self._cache = StreamCache(max_bytes=gop_bytes, max_ms=gop_ms)
         self._outputs: set[Output] = set()
         self._source: RtmpConnection | None = None
+        self._drain: asyncio.TimerHandle | None = None
         self._last_in = time.monotonic()
         self._bytes_in = self._frames_in = self._audio_in = 0
         self._sample = (time.monotonic(), 0)
@@ -204,6 +219,8 @@ class Relay(RelayBase):
         if source is None:
             return
         self._source = source
+        if self._stop.is_set():  # stop() came while the source was being opened
+            source.abort()
         self._last_in = time.monotonic()
         loop = asyncio.get_running_loop()
         interval = self.read_interval
@@ -219,20 +236,28 @@ class Relay(RelayBase):
                     await source.hold(interval - loop.time() % interval)
             log.info("source %s ended (%s)", source.url.redacted(), source.end_reason)
         finally:
+            if self._drain is not None:
+                self._drain.cancel()
             await source.close()
 
     async def _open_source(self) -> RtmpConnection | None:
-        """Play the source, trying again for ``source_wait`` seconds (the publisher may be just starting)."""
+        """Play the source, trying again for ``source_wait`` seconds (the publisher may be just starting);
+        None once :meth:`stop` was asked."""
         deadline = time.monotonic() + self.source_wait
         while not self._stop.is_set():
+            attempt = asyncio.create_task(self._play_source(), name=f"relay source {self.source_url}")
+            stopped = asyncio.create_task(self._stop.wait())
             try:
-                source = await RtmpConnection.open(self.source_url, connect_timeout=self.connect_timeout)
-                try:
-                    await source.play(wait=self.connect_timeout)
-                except BaseException:
-                    source.abort()
-                    raise
-                return source
+                await asyncio.wait({attempt, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopped.cancel()
+                if not attempt.done():
+                    attempt.cancel()  # the attempt aborts its connection
+                    await asyncio.wait({attempt})
+            if attempt.cancelled():
+                return None
+            try:
+                return attempt.result()
             except RtmpError as exc:
                 if time.monotonic() >= deadline:
                     raise
@@ -240,6 +265,15 @@ class Relay(RelayBase):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), 0.25)
         return None
+
+    async def _play_source(self) -> RtmpConnection:
+        source = await RtmpConnection.open(self.source_url, connect_timeout=self.connect_timeout)
+        try:
+            await source.play(wait=self.connect_timeout)
+        except BaseException:
+            source.abort()
+            raise
+        return source
 
     def _relay(self, message: Message) -> None:
         self._last_in = time.monotonic()
@@ -263,7 +297,7 @@ class Relay(RelayBase):
         elif kind == Kind.AUDIO_CONFIG or (kind == Kind.AUDIO and self._codecs[1] is None):
             self._codecs = (self._codecs[0], audio_codec(message.payload))
         self._cache.add(message, kind)
-        if not self._sinks_started:
+        if not self._sinks_started and not self._stop.is_set():
             self._start_sinks()
         sync = self._cache.is_sync_point(kind)
         for output in self._outputs:
@@ -305,5 +339,11 @@ class Relay(RelayBase):
             source.abort()
 
     def _stopping(self) -> None:
-        if self._source is not None:
-            self._source.abort()
+        source = self._source
+        if source is None or source.closed:
+            return
+        if self._outputs:
+            # Read on to the stream's end for a moment: what the source already sent reaches the sinks.
+            self._drain = asyncio.get_running_loop().call_later(SOURCE_DRAIN, source.abort)
+        else:
+            source.abort()

@@ -48,13 +48,21 @@ class Notifier:
             except Exception:
                 log.exception("the relay's on_state callback failed for sink %s", item[0].id)
 
-    async def close(self) -> None:
-        """Deliver what is queued, then stop."""
-        if self._task is None:
+    async def close(self, within: float | None = None) -> None:
+        """Deliver what is queued, then stop; after ``within`` seconds the rest is dropped, so a callback
+        that hangs cannot hold up its relay's end."""
+        task = self._task
+        if task is None:
             return
-        self._queue.put_nowait(None)
-        await self._task
         self._task = None
+        self._queue.put_nowait(None)
+        try:
+            await asyncio.wait_for(asyncio.shield(task), within)
+        except TimeoutError:
+            log.warning("the relay's on_state callback took over %gs; %d reports dropped", within, self._queue.qsize())
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 def describe(error: BaseException) -> str:

@@ -19,6 +19,13 @@ from mediaplane.kit.rtmp.sinks import RetryPolicy, Sink, SinkState, StateCallbac
 
 __all__ = ["RelayBase"]
 
+END_GRACE = 2.0
+"""Seconds each sink has to send what it holds and close politely once the source ended."""
+STOP_GRACE = 0.75
+"""The same after :meth:`RelayBase.stop`, which should return promptly."""
+REPORT_WAIT = 0.5
+"""Seconds the last state reports may take to deliver at the end."""
+
 
 class RelayBase(ABC):
     """Sinks, their runners and reports, and the watchdog; engines add the media."""
@@ -41,7 +48,7 @@ class RelayBase(ABC):
         self._rng = rng or random.Random()
         self._notifier = Notifier(on_state)
         self._runners: dict[str, SinkRunner] = {}
-        self._retiring: set[asyncio.Task[None]] = set()
+        self._retiring: dict[asyncio.Task[None], SinkRunner] = {}
         self._sinks_started = False
         self._running = False
         self._stop = asyncio.Event()
@@ -99,8 +106,11 @@ class RelayBase(ABC):
             watchdog.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watchdog
-            await asyncio.gather(*(runner.stop() for runner in self._runners.values()), *self._retiring)
-            await self._notifier.close()
+            # Sinks still flushing when stop() comes are cut after STOP_GRACE, removed ones included.
+            grace = STOP_GRACE if self._stop.is_set() else END_GRACE
+            runners = [*self._runners.values(), *self._retiring.values()]
+            await asyncio.gather(*(runner.stop(grace) for runner in runners), *self._retiring)
+            await self._notifier.close(REPORT_WAIT)
             self._finished.set()
 
     async def stop(self) -> None:
@@ -122,9 +132,9 @@ class RelayBase(ABC):
     def _retire(self, runner: SinkRunner) -> None:
         runner.retire()
         if runner.running:
-            task = asyncio.create_task(runner.stop(), name=f"relay sink {runner.sink.id} removal")
-            self._retiring.add(task)
-            task.add_done_callback(self._retiring.discard)
+            task = asyncio.create_task(runner.stop(END_GRACE), name=f"relay sink {runner.sink.id} removal")
+            self._retiring[task] = runner
+            task.add_done_callback(self._retiring.pop)
 
     async def _watch(self) -> None:
         period = max(0.05, min(0.5, self.stale_after / 4, self.stats_interval / 2))
