@@ -117,23 +117,36 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=30, help="seconds of CPU measured")
     parser.add_argument("--ingests", type=int, default=20, help="concurrent ingests for the frame count")
     parser.add_argument("--quick", action="store_true", help="2 streams, short windows")
+    parser.add_argument("--frames-only", action="store_true", help="only the frame count of concurrent ingests")
     args = parser.parse_args()
     if args.quick:
         args.streams, args.window, args.ingests = 2, 5, 2
     with scratch("mediaplane-bench-rig-") as tmp:
         root = Path(tmp)
+        short = make_live_clip(root / "short.flv", 10 if args.quick else 30)
+        expected, counts = frames_delivered(root, short, args.ingests)
+        report_frames(args, expected, counts)
+        if args.frames_only:
+            return
         clip = make_live_clip(root / "clip.flv", 20 if args.quick else 60)
         with Nginx(root / "receivers", {"recva": "", "recvb": ""}) as receiver:
             reference = measure_reference(root, clip, receiver, args.streams, args.window)
             results = {
                 e: measure_ours(root, e, clip, receiver, args.streams, args.window) for e in ("fanout", "ffmpeg")
             }
-        short = make_live_clip(root / "short.flv", 10 if args.quick else 30)
-        expected, counts = frames_delivered(root, short, args.ingests)
-    report(args, reference, results, expected, counts)
+    report(args, reference, results)
 
 
-def report(args: Any, reference: dict[str, Any], results: dict[str, Any], expected: int, counts: list[int]) -> None:
+def report_frames(args: Any, expected: int, counts: list[int]) -> None:
+    short = sum(max(expected - c, 0) for c in counts)
+    print(
+        f"\n{args.ingests} ingests x 2 destinations: clip of {expected} frames, received per destination "
+        f"min {min(counts)} max {max(counts)}; frames missing in all: {short}"
+    )
+    sys.stdout.flush()
+
+
+def report(args: Any, reference: dict[str, Any], results: dict[str, Any]) -> None:
     per = args.window * args.streams / 100  # CPU seconds per stream in the window, as % of one core
     ref = reference["cpu"]
     print(f"\n## rig relays vs nginx-rtmp push ({machine()})\n")
@@ -147,11 +160,6 @@ def report(args: Any, reference: dict[str, Any], results: dict[str, Any], expect
         print(f"| {name} | {r['cpu'] / per:.2f} | {r['cpu'] / ref:.2f}x | {p50:.0f} / {p95:.0f} |")
     ratio = results["fanout"]["cpu"] / ref
     print(f"\nfanout / nginx push: {ratio:.2f} (goal <= {GOAL}) {verdict(ratio, GOAL)}")
-    dropped = [expected - c for c in counts]
-    print(
-        f"\n{args.ingests} ingests x 2 destinations: clip of {expected} frames, received per destination "
-        f"min {min(counts)} max {max(counts)}; frames missing in all: {sum(max(d, 0) for d in dropped)}"
-    )
     sys.stdout.flush()
 
 
