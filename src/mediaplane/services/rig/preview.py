@@ -66,18 +66,30 @@ PLAYER = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Live preview</title>
 <style>body{margin:0;background:#111;color:#eee;font:16px system-ui,sans-serif}
-video{display:block;width:100%;max-height:100vh;background:#000}p{margin:.5rem 1rem}</style></head>
+video{display:block;width:100%;max-height:calc(100vh - 2.5rem);background:#000}p{margin:.5rem 1rem}</style></head>
 <body><video id="video" controls autoplay muted playsinline></video><p id="state" role="status">Connecting…</p>
 <script src="/_static/vendor/hls.light.min.js"></script>
 <script>
 const video = document.getElementById("video"), state = document.getElementById("state");
 const source = "__PLAYLIST__";
 video.addEventListener("playing", () => { state.textContent = "Live"; });
-if (window.Hls && Hls.isSupported()) {
+// The link exists as soon as a publish is admitted, a few seconds before the first playlist is written, and a
+// stream may stop and start again: a fatal error starts over after a pause, unless the link itself is refused.
+function start() {
   const hls = new Hls({liveSyncDurationCount: 2});
-  hls.on(Hls.Events.ERROR, (_, data) => { if (data.fatal) state.textContent = "Not live (" + data.details + ")"; });
+  hls.on(Hls.Events.ERROR, (_, data) => {
+    if (!data.fatal) return;
+    hls.destroy();
+    const code = data.response && data.response.code;
+    if (code === 401 || code === 403) { state.textContent = "This preview link is not valid or has expired"; return; }
+    state.textContent = "Not live (" + data.details + "), trying again…";
+    setTimeout(start, 3000);
+  });
   hls.loadSource(source);
   hls.attachMedia(video);
+}
+if (window.Hls && Hls.isSupported()) {
+  start();
 } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
   video.src = source;
 } else {
