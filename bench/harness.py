@@ -42,17 +42,21 @@ TERMINAL = ("SUCCESSFUL", "FAILED", "CANCELLED")
 # -- media
 
 
-def make_clip(path: Path, seconds: float, size: str = "1280x720", rate: int = 25) -> Path:
-    """A testsrc2 picture with a 440 Hz tone, H.264/AAC in MP4 (made once; kept when it already exists)."""
+def make_clip(
+    path: Path, seconds: float, size: str = "1280x720", rate: int = 25, video: Sequence[str] = (), fmt: str = "mp4"
+) -> Path:
+    """A testsrc2 picture with a 440 Hz tone, H.264/AAC (made once; kept when it already exists).
+
+    `video` adds x264 options (rate control, GOP); `fmt` is the container."""
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     args = [find_ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error"]
     args += ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}"]
     args += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", f"{seconds:g}"]
-    args += ["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k"]
-    partial = path.with_suffix(".part.mp4")
-    subprocess.run([*args, "-y", str(partial)], check=True, capture_output=True, timeout=600)
+    args += ["-c:v", "libx264", "-preset", "veryfast", *video, "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k"]
+    partial = path.with_suffix(f".part.{fmt}")
+    subprocess.run([*args, "-f", fmt, "-y", str(partial)], check=True, capture_output=True, timeout=900)
     partial.rename(path)
     return path
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import av
-from harness import free_port
+from harness import free_port, make_clip
 
 from mediaplane.core.ingest.nginx import find_nginx
 from mediaplane.kit.ffmpeg import find_ffmpeg
@@ -26,8 +26,8 @@ VIDEO = 9
 
 def make_live_clip(path: Path, seconds: float, size: str = "1280x720", rate: int = 25) -> Path:
     """A 2.5 Mb/s H.264 + AAC FLV with a keyframe every 2 s, as an encoder like OBS would send."""
-    if path.exists():
-        return path
+    video = ["-b:v", "2500k", "-maxrate", "2500k", "-bufsize", "5000k", "-g", str(rate * 2)]
+    return make_clip(path, seconds, size, rate, video=video, fmt="flv")
     path.parent.mkdir(parents=True, exist_ok=True)
     args = [find_ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error"]
     args += ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}"]
