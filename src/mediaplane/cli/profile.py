@@ -48,15 +48,20 @@ def load_config(path: Path | None = None) -> SavedConfig:
 
 
 def save_config(config: SavedConfig, path: Path | None = None) -> Path:
-    """Writes atomically with mode 0600 (the directory 0700): the file holds a PAT."""
+    """Writes the saved connection (it holds a PAT) privately."""
     path = path or config_path()
+    return write_private_json(path, {"url": config.url, "token": config.token})
+
+
+def write_private_json(path: Path, data: object) -> Path:
+    """Writes atomically with mode 0600 (the directory 0700), for files that hold tokens."""
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".config-", suffix=".json")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".json")
         try:
             os.fchmod(fd, 0o600)
             with os.fdopen(fd, "w") as file:
-                json.dump({"url": config.url, "token": config.token}, file, indent=2)
+                json.dump(data, file, indent=2)
                 file.write("\n")
             os.replace(tmp, path)
         except BaseException:

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from tests.fixtures.required import require_or_skip
-from tests.fixtures.servers import free_port
+from tests.fixtures.servers import free_port, listening
 
 from mediaplane.kit.ffmpeg import find_ffmpeg
 from mediaplane.kit.rtmp import Message, SinkState
@@ -46,20 +46,6 @@ async def eventually(predicate: Callable[[], Any], within: float = 20.0, interva
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(interval)
-
-
-def listening(port: int) -> bool:
-    """Whether something listens on 127.0.0.1:``port``, read from /proc so no connection is spent on it.
-
-    FFmpeg's ``-listen 1`` takes exactly one connection: probing it by connecting would use it up.
-    """
-    wanted = f"0100007F:{port:04X}"
-    try:
-        lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
-    except OSError:
-        time.sleep(1.0)
-        return True
-    return any(line.split()[1] == wanted and line.split()[3] == "0A" for line in lines)
 
 
 async def until_listening(port: int) -> None:

@@ -14,17 +14,10 @@ import pytest
 
 from mediaplane.kit.ffmpeg import find_ffmpeg
 from tests.fixtures.live import publish_refused, publishing, wait_for
-from tests.fixtures.servers import free_port
+from tests.fixtures.servers import free_port, listening
 from tests.services.rig.live_server import LiveRig, live_rig
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
-
-
-def listening(port: int) -> bool:
-    """Read from /proc: FFmpeg's `-listen 1` takes exactly one connection, so probing it would use it up."""
-    wanted = f"0100007F:{port:04X}"
-    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
-    return any(line.split()[1] == wanted and line.split()[3] == "0A" for line in lines)
 
 
 @pytest.fixture

@@ -9,11 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from mediaplane.core.ingest import OutputState, Publish, SessionEnd
+from mediaplane.core.ingest import OutputState, Publish, SessionEnd, node_name
 from mediaplane.core.ingest.control import CHANNEL
 from mediaplane.kit.clock import FrozenClock
 from mediaplane.services.rig.ingest import RigIngest
-from mediaplane.services.rig.live import node_name
 from mediaplane.services.rig.models import RigAccount, RigDestination, RigStream
 from tests.services.rig.conftest import Rig, error_of, make_rig
 

@@ -15,6 +15,7 @@ from mediaplane.core.ingest.spec import (
     Publish,
     Refused,
     SessionEnd,
+    node_name,
 )
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ __all__ = [
     "SessionEnd",
     "ingest_control",
     "ingest_layout",
+    "node_name",
 ]
 
 

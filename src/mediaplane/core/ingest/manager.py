@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import hmac
 import logging
-import socket
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +26,7 @@ from mediaplane.core.ingest.nginx import (
     render_config,
 )
 from mediaplane.core.ingest.session import LiveSession
-from mediaplane.core.ingest.spec import IngestHandler, Publish, Refused, SessionEnd
+from mediaplane.core.ingest.spec import IngestHandler, Publish, Refused, SessionEnd, node_name
 from mediaplane.kit.security import derive_key
 
 if TYPE_CHECKING:
@@ -40,10 +39,6 @@ SOURCE_READY_WAIT = 2.0  # seconds a publish waits for its relay to be playing b
 
 def hook_token(secret: str) -> str:
     return derive_key(secret, "ingest-hooks").hex()[:40]
-
-
-def node_name(runtime: Runtime) -> str:
-    return runtime.settings.ingest_node or socket.gethostname()
 
 
 def handlers_of(runtime: Runtime) -> dict[str, IngestHandler]:

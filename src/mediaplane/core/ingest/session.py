@@ -18,20 +18,6 @@ RELAY_RESTART_PAUSE = 2.0
 STOP_WAIT = 10.0
 
 
-def to_output_state(state: SinkState) -> OutputState:
-    return OutputState(
-        id=state.id,
-        url=state.url,
-        status=state.status,
-        last_error=state.last_error,
-        bitrate_kbps=state.bitrate_kbps,
-        reconnects=state.reconnects,
-        bytes_out=state.bytes_out,
-        frames_out=state.frames_out,
-        since=state.since,
-    )
-
-
 class LiveSession:
     """Runs a relay while the publisher is live and there is somewhere to send the stream."""
 
@@ -88,7 +74,7 @@ class LiveSession:
         return False
 
     def states(self) -> list[OutputState]:
-        return [to_output_state(s) for s in self._relay.states()] if self._relay is not None else []
+        return list(self._relay.states()) if self._relay is not None else []
 
     async def _run(self) -> None:
         """The relay ends when its source does; while the publisher is still here, start it again."""
@@ -107,9 +93,7 @@ class LiveSession:
 
     async def _on_state(self, state: SinkState, previous: SinkState | None) -> None:
         try:
-            await self.handler.output_changed(
-                self.runtime, self.ref, to_output_state(state), to_output_state(previous) if previous else None
-            )
+            await self.handler.output_changed(self.runtime, self.ref, state, previous)
         except Exception:
             log.exception("%s could not record the state of output %s", self.app, state.id)
 

@@ -7,15 +7,19 @@ outputs it names are fed by the platform's relay, which reports each output's st
 
 from __future__ import annotations
 
+import socket
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Literal
+
+from mediaplane.kit.rtmp.sinks import SinkState, Status
 
 if TYPE_CHECKING:
     from mediaplane.core.runtime import Runtime
 
-OutputStatus = Literal["idle", "connecting", "live", "error"]
+# An output's state as the relay reports it: status, last error, bitrate over the last few seconds, reconnects.
+OutputState = SinkState
+OutputStatus = Status
 
 
 @dataclass(frozen=True)
@@ -52,21 +56,6 @@ class Refused(Exception):
         super().__init__(message)
         self.reason = reason
         self.message = message
-
-
-@dataclass(frozen=True)
-class OutputState:
-    """One output's state as the relay reports it (bitrate over the last few seconds)."""
-
-    id: str
-    url: str
-    status: OutputStatus
-    last_error: str | None = None
-    bitrate_kbps: float = 0.0
-    reconnects: int = 0
-    bytes_out: int = 0
-    frames_out: int = 0
-    since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -110,3 +99,8 @@ class IngestHandler(ABC):
     async def reset(self, runtime: Runtime, node: str) -> None:
         """The ingest on `node` (re)started: every session it held is gone."""
         return None
+
+
+def node_name(runtime: Runtime) -> str:
+    """This ingest's name in the services' live state: INGEST_NODE, or the host name."""
+    return runtime.settings.ingest_node or socket.gethostname()

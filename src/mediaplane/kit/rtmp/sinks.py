@@ -26,15 +26,15 @@ class SinkState:
     id: str
     url: str
     status: Status
-    last_error: str | None
-    bitrate_kbps: float
+    last_error: str | None = None
+    bitrate_kbps: float = 0.0
     """Kilobits per second sent over the last statistics interval (0 unless live)."""
-    reconnects: int
+    reconnects: int = 0
     """Connection attempts after the first one."""
-    bytes_out: int
-    frames_out: int
+    bytes_out: int = 0
+    frames_out: int = 0
     """Video frames sent."""
-    since: datetime | None
+    since: datetime | None = None
     """When ``status`` last changed (UTC)."""
     retry_in: float | None = None
     """While in ``error``: seconds until the next attempt."""

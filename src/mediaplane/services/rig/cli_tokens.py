@@ -8,13 +8,11 @@ instance's URL.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from mediaplane.cli.errors import CliError
-from mediaplane.cli.profile import config_path
+from mediaplane.cli.profile import config_path, write_private_json
 
 TOKENS_NAME = "rig-tokens.json"
 
@@ -67,18 +65,4 @@ def save_login(url: str, login: SavedLogin | None, path: Path | None = None) -> 
     else:
         logins[instance_key(url)] = login
     data = {key: {"username": saved.username, "token": saved.token} for key, saved in sorted(logins.items())}
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".rig-tokens-", suffix=".json")
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w") as file:
-                json.dump(data, file, indent=2)
-                file.write("\n")
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise CliError(f"Cannot write {path}: {exc.strerror}") from exc
-    return path
+    return write_private_json(path, data)

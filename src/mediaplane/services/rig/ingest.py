@@ -8,11 +8,20 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mediaplane.core.ingest import Admission, IngestHandler, Output, OutputState, Publish, Refused, SessionEnd
+from mediaplane.core.ingest import (
+    Admission,
+    IngestHandler,
+    Output,
+    OutputState,
+    Publish,
+    Refused,
+    SessionEnd,
+    node_name,
+)
 from mediaplane.core.instance.models import Instance
 from mediaplane.core.runtime import Runtime
 from mediaplane.services.rig import webhooks
-from mediaplane.services.rig.live import heartbeat_timeout, mark_offline, node_name, reset_outputs
+from mediaplane.services.rig.live import heartbeat_timeout, mark_offline, reset_outputs
 from mediaplane.services.rig.models import RigDestination, RigStream
 from mediaplane.services.rig.repository import DestinationRepository, StreamRepository
 from mediaplane.services.rig.schemas import INGEST_APP

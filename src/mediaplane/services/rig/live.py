@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -21,10 +20,6 @@ def heartbeat_timeout(runtime: Runtime) -> timedelta:
 def is_live(stream: RigStream, runtime: Runtime) -> bool:
     seen = stream.live_seen_at
     return stream.is_streaming and seen is not None and runtime.clock.now() - seen <= heartbeat_timeout(runtime)
-
-
-def node_name(runtime: Runtime) -> str:
-    return runtime.settings.ingest_node or socket.gethostname()
 
 
 def reset_outputs(destinations: Iterable[RigDestination], now: datetime) -> None:

@@ -15,6 +15,7 @@ from mediaplane.core.instance.models import Instance
 from mediaplane.core.runtime import Runtime
 from mediaplane.kit.jobs import JobContext, job
 from mediaplane.kit.webhooks import post_json
+from mediaplane.services.rig import schemas
 from mediaplane.services.rig.models import RigDestination, RigStream
 from mediaplane.services.rig.options import RigOptions
 from mediaplane.services.rig.schemas import rfc3339
@@ -38,16 +39,8 @@ def stream_part(stream: RigStream, **extra: Any) -> dict[str, Any]:
 
 
 def destination_part(row: RigDestination) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "service": row.service,
-        "isActive": row.is_active,
-        "status": row.status,
-        "lastError": row.last_error,
-        "bitrateKbps": round(row.bitrate_kbps, 1),
-        "reconnects": row.reconnects,
-        "statusChangedAt": rfc3339(row.status_changed_at),
-    }
+    """The API's destination without its key and URL (credentials, as above)."""
+    return {k: v for k, v in schemas.destination(row).items() if k not in ("streamKey", "rtmpUrl")}
 
 
 async def emit(

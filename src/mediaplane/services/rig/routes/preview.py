@@ -28,9 +28,7 @@ async def _live_stream(token: str, instance: RigInstance, session: SessionDep, r
 
 
 @router.get("", summary="A page that plays the live preview", response_class=HTMLResponse)
-async def player(
-    token: str, request: Request, instance: RigInstance, session: SessionDep, runtime: RuntimeDep
-) -> HTMLResponse:
+async def player(token: str, request: Request, instance: RigInstance, runtime: RuntimeDep) -> HTMLResponse:
     preview.stream_of(runtime, instance, token)  # a bad link fails here, not in the player
     playlist = str(request.url.replace(query="")).rstrip("/") + "/index.m3u8"
     return HTMLResponse(preview.player_page(playlist, runtime.settings.base_url), headers={"Cache-Control": "no-cache"})
