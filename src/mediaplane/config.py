@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     nginx_path: str | None = None
     nginx_modules_dir: Path | None = None
     relay_engine: Literal["fanout", "ffmpeg"] = "fanout"
-    rtmp_heartbeat_seconds: int = Field(default=10, ge=1)  # how often a live publish is checked again
+    rtmp_heartbeat_seconds: int = Field(default=20, ge=1)  # how often a live publish is checked again
     ingest_node: str | None = None  # this ingest's name in stream state; the host name when unset
     log_level: str = "INFO"
     log_json: bool = False

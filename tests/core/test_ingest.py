@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,8 @@ import pytest
 from mediaplane.app import MediaplaneApp, create_app
 from mediaplane.config import Settings
 from mediaplane.core.catalog import Registry
-from mediaplane.core.ingest import ingest_control
+from mediaplane.core.ingest import ingest_control, preview_playlist, preview_segment, want_preview
+from mediaplane.core.ingest import session as session_module
 from mediaplane.core.ingest.manager import IngestManager, current_manager
 from tests.conftest import make_settings
 from tests.fixtures.live import RecordingIngest, lives_spec, publish_refused, publishing, wait_for
@@ -80,11 +82,34 @@ def test_unknown_and_inactive_keys_are_refused(ingest: Ingest) -> None:
 def test_a_publish_is_live_until_the_publisher_stops(ingest: Ingest) -> None:
     with publishing(ingest.rtmp("goodkey")):
         wait_for(lambda: ingest.live_keys() == {"goodkey"})
-        playlist = ingest.settings.data_dir / "ingest" / "hls" / "lives" / "goodkey.m3u8"
-        wait_for(playlist.exists, timeout=20)  # the HLS preview is written while live
         wait_for(lambda: ingest.handler.called("heartbeat"), timeout=20)
     wait_for(lambda: ingest.handler.called("ended") == [("ref-good", "done")])
     assert ingest.live_keys() == set()
+
+
+def test_the_preview_is_written_only_while_watched(ingest: Ingest, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(session_module, "PREVIEW_HOLD", 2.0)
+    settings = ingest.settings
+    with publishing(ingest.rtmp("goodkey")):
+        wait_for(lambda: ingest.live_keys() == {"goodkey"})
+        time.sleep(2)
+        assert preview_playlist(settings, "lives", "goodkey") is None  # nobody watches: nothing written
+        session = ingest.manager.sessions[("lives", "goodkey")]
+        asyncio.run_coroutine_threadsafe(want_preview(ingest.app.runtime, "lives", "goodkey"), _loop_of(ingest)).result(
+            10
+        )
+        path, prefix = wait_for(lambda: preview_playlist(settings, "lives", "goodkey"), timeout=20)
+        assert "goodkey" not in path.name and prefix == path.stem + "-"
+        segment = wait_for(lambda: preview_segment(settings, "lives", "goodkey", _first_segment(path, prefix)))
+        assert segment.stat().st_size > 0
+        assert session.previewing and session.states() == []  # the preview is no output of the service's
+        wait_for(lambda: not session.previewing, timeout=10)  # no one asked again
+        wait_for(lambda: not session._relay.states(), timeout=10)
+
+
+def _first_segment(playlist: Path, prefix: str) -> str:
+    names = [line for line in playlist.read_text().splitlines() if line.startswith(prefix)]
+    return names[0][len(prefix) : -len(".ts")] if names else "none"
 
 
 def test_a_second_publisher_on_a_live_key_is_refused(ingest: Ingest) -> None:

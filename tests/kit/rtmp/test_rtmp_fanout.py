@@ -7,7 +7,7 @@ import random
 from mediaplane.kit.rtmp import ChunkReader, Message, RetryPolicy, RtmpConnectionError, Sink
 from mediaplane.kit.rtmp.amf0 import encode
 from mediaplane.kit.rtmp.cache import StreamCache
-from mediaplane.kit.rtmp.fanout import Output, Timeline
+from mediaplane.kit.rtmp.fanout import Output, Timeline, item
 from mediaplane.kit.rtmp.media import Kind, kind_of
 from mediaplane.kit.rtmp.runner import Notifier, SinkRunner
 
@@ -104,7 +104,7 @@ def output(
         stream_id=7,
         chunk_size=4096,
         limit=limit,
-        start=[(m, kind_of(m)) for m in start],
+        start=[item(m, kind_of(m), 4096) for m in start],
         wait_for_key=wait_for_key,
     )
 
@@ -112,7 +112,7 @@ def output(
 def offer(out: Output, *messages: Message) -> None:
     for message in messages:
         kind = kind_of(message)
-        out.offer(message, kind, kind == Kind.VIDEO_KEY)
+        out.offer(item(message, kind, 4096), kind == Kind.VIDEO_KEY)
     out.commit()
 
 
@@ -163,7 +163,7 @@ class TestOutput:
         offer(out, inter(40, 40), ACONF, inter(80, 40))  # queued: 84 bytes of media
         assert len(socket.writes) == 1 and len(out.queue) == 3
         offer(out, inter(120, 40), aac(130))  # over the bound: the queued media goes, headers stay
-        assert [m for m, _ in out.queue] == [ACONF] and counter.dropped == 4
+        assert [m for m, _, _ in out.queue] == [ACONF] and counter.dropped == 4
         offer(out, key(1000, 40), inter(1040, 10))
         socket.full = False
         out.blocked = False  # drained

@@ -136,3 +136,6 @@ def check_preview(rig: LiveRig, sid: str, key: str) -> None:
     assert frames and frames[0].width == 320
     bad = httpx.get(f"{page_url[:-4]}abcd/index.m3u8")
     assert bad.status_code == 401 and bad.json()["errorCode"] == 1003
+    bad_page = httpx.get(f"{page_url[:-4]}abcd")  # a person opening a broken link gets a page
+    assert bad_page.status_code == 401 and bad_page.headers["content-type"].startswith("text/html")
+    assert "not valid or has expired" in bad_page.text

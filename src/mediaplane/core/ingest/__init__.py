@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from mediaplane.core.ingest.control import IngestControl
 from mediaplane.core.ingest.nginx import IngestLayout, ingest_root
+from mediaplane.core.ingest.preview import preview_playlist, preview_segment, want_preview
 from mediaplane.core.ingest.spec import (
     Admission,
     IngestHandler,
@@ -36,6 +37,9 @@ __all__ = [
     "ingest_control",
     "ingest_layout",
     "node_name",
+    "preview_playlist",
+    "preview_segment",
+    "want_preview",
 ]
 
 

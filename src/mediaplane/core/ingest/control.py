@@ -1,4 +1,5 @@
-"""Asks the process running the ingest to re-read a live session's outputs or to drop its publisher.
+"""Asks the process running the ingest to re-read a live session's outputs, to drop its publisher, or to
+write its HLS preview for a while.
 
 Calls go over the event bus after the caller's transaction commits, so the ingest reads what was written;
 a session that is not live anywhere ignores them.
@@ -17,7 +18,7 @@ from mediaplane.kit.events import EventBus
 
 log = logging.getLogger(__name__)
 CHANNEL = "ingest.control"
-Action = Literal["refresh", "drop"]
+Action = Literal["refresh", "drop", "preview"]
 
 
 class IngestControl:

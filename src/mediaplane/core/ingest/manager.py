@@ -25,6 +25,7 @@ from mediaplane.core.ingest.nginx import (
     ingest_root,
     render_config,
 )
+from mediaplane.core.ingest.preview import preview_url
 from mediaplane.core.ingest.session import LiveSession
 from mediaplane.core.ingest.spec import IngestHandler, Publish, Refused, SessionEnd, node_name
 from mediaplane.kit.security import derive_key
@@ -132,6 +133,8 @@ class IngestManager:
             await self.refresh(app, key)
         elif action == "drop":
             await self.drop(app, key)
+        elif action == "preview":
+            self.sessions[(app, key)].want_preview()
 
     # -- hooks from nginx ---------------------------------------------------------------------------
 
@@ -155,7 +158,14 @@ class IngestManager:
             return Refused("invalid", "the service could not admit this publish")
         source = f"rtmp://127.0.0.1:{self.port}/{publish.app}/{publish.key}"
         session = LiveSession(
-            self.runtime, handler, publish.key, admission.ref, publish.client_id, source, self._relay_factory()
+            self.runtime,
+            handler,
+            publish.key,
+            admission.ref,
+            publish.client_id,
+            source,
+            self._relay_factory(),
+            preview_url=preview_url(self.runtime.settings, publish.app, publish.key) if handler.hls else None,
         )
         async with self._lock:
             self.sessions[(publish.app, publish.key)] = session

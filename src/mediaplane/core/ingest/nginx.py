@@ -94,6 +94,11 @@ class IngestLayout:
         return path if path.is_file() else None
 
 
+def preview_app(app: str) -> str:
+    """The application an app's HLS previews are published to (see core.ingest.preview)."""
+    return f"preview-{app}"
+
+
 def listen_lines(host: str, port: int) -> list[str]:
     """The relays play from 127.0.0.1, so loopback is always among the listened addresses."""
     if host in WILDCARD:
@@ -144,15 +149,21 @@ def render_config(
             f"      on_publish_done {hook_base}/publish_done;",
             f"      on_update {hook_base}/update;",
         ]
-        if app.hls:
+        lines.append("    }")
+        if app.hls:  # written only while watched: the live session publishes here from loopback then
             lines += [
+                f"    application {preview_app(app.name)} {{",
+                "      live on;",
+                "      allow publish 127.0.0.1;",
+                "      deny publish all;",
+                "      deny play all;",
                 "      hls on;",
                 f"      hls_path {layout.hls_dir(app.name)};",
                 "      hls_fragment 1s;",
                 "      hls_playlist_length 6s;",
                 "      hls_cleanup on;",
+                "    }",
             ]
-        lines.append("    }")
     lines += [
         "  }",
         "}",

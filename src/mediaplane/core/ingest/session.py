@@ -1,4 +1,5 @@
-"""One live publish: its service's handler, the relay feeding its outputs, and the relay's state reports."""
+"""One live publish: its service's handler, the relay feeding its outputs (and its HLS preview while
+watched), and the relay's state reports."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
+from mediaplane.core.ingest.preview import PREVIEW_HOLD, PREVIEW_SINK
 from mediaplane.core.ingest.spec import IngestHandler, Output, OutputState
 
 if TYPE_CHECKING:
@@ -16,6 +18,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 RELAY_RESTART_PAUSE = 2.0
 STOP_WAIT = 10.0
+STATS_EVERY = 30.0
+
+
+def _changed(before: OutputState, after: OutputState) -> bool:
+    """Anything but a new bitrate (a first one counts)."""
+    return (before.status, before.last_error, before.reconnects, before.url, not before.bitrate_kbps) != (
+        after.status,
+        after.last_error,
+        after.reconnects,
+        after.url,
+        not after.bitrate_kbps,
+    )
 
 
 class LiveSession:
@@ -30,6 +44,7 @@ class LiveSession:
         client_id: str,
         source_url: str,
         make_relay: Any,
+        preview_url: str | None = None,
     ) -> None:
         self.runtime = runtime
         self.handler = handler
@@ -42,6 +57,10 @@ class LiveSession:
         self._relay: Any = None
         self._task: asyncio.Task[None] | None = None
         self._closed = False
+        self._preview_url = preview_url
+        self._preview_until = 0.0
+        self._preview_timer: asyncio.TimerHandle | None = None
+        self._reported: dict[str, tuple[OutputState, float]] = {}
 
     @property
     def app(self) -> str:
@@ -49,17 +68,46 @@ class LiveSession:
 
     def set_outputs(self, outputs: tuple[Output, ...]) -> None:
         self._outputs = outputs
+        self._update()
+
+    def want_preview(self) -> None:
+        """Someone watches: write the HLS preview until PREVIEW_HOLD seconds after the last call."""
+        if self._preview_url is None or self._closed:
+            return
+        loop = asyncio.get_running_loop()
+        self._preview_until = loop.time() + PREVIEW_HOLD
+        if self._preview_timer is None:
+            self._preview_timer = loop.call_later(PREVIEW_HOLD, self._preview_check)
+            self._update()
+
+    @property
+    def previewing(self) -> bool:
+        return self._preview_timer is not None
+
+    def _preview_check(self) -> None:
+        loop = asyncio.get_running_loop()
+        left = self._preview_until - loop.time()
+        if left > 0:
+            self._preview_timer = loop.call_later(left, self._preview_check)
+            return
+        self._preview_timer = None
+        self._update()
+
+    def _update(self) -> None:
         if self._closed:
             return
         if self._relay is not None:
             self._relay.set_sinks(self._sinks())
-        elif outputs and self._task is None:
+        elif (self._outputs or self.previewing) and self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run(), name=f"relay {self.app}/{self.ref}")
 
     def _sinks(self) -> list[Sink]:
         from mediaplane.kit.rtmp import Sink
 
-        return [Sink(o.id, o.url) for o in self._outputs]
+        sinks = [Sink(o.id, o.url) for o in self._outputs]
+        if self.previewing and self._preview_url is not None:
+            sinks.append(Sink(PREVIEW_SINK, self._preview_url))
+        return sinks
 
     async def source_ready(self, within: float) -> bool:
         """Waits until the relay plays the stream: asked before the publish is let in, so that the relay
@@ -74,12 +122,13 @@ class LiveSession:
         return False
 
     def states(self) -> list[OutputState]:
-        return list(self._relay.states()) if self._relay is not None else []
+        states = self._relay.states() if self._relay is not None else []
+        return [state for state in states if state.id != PREVIEW_SINK]
 
     async def _run(self) -> None:
         """The relay ends when its source does; while the publisher is still here, start it again."""
         try:
-            while not self._closed and self._outputs:
+            while not self._closed and (self._outputs or self.previewing):
                 self._relay = self._make_relay(self.source_url, self._sinks(), self._on_state)
                 try:
                     await self._relay.run()
@@ -92,13 +141,25 @@ class LiveSession:
             self._task = None
 
     async def _on_state(self, state: SinkState, previous: SinkState | None) -> None:
+        """Changes of status, error or reconnects go to the service at once; a new bitrate alone at most
+        every STATS_EVERY seconds (the relay measures it every few seconds, and each report is a write)."""
+        if state.id == PREVIEW_SINK:
+            return
+        loop = asyncio.get_running_loop()
+        last = self._reported.get(state.id)
+        if last is not None and not _changed(last[0], state) and loop.time() - last[1] < STATS_EVERY:
+            return
+        self._reported[state.id] = (state, loop.time())
         try:
-            await self.handler.output_changed(self.runtime, self.ref, state, previous)
+            await self.handler.output_changed(self.runtime, self.ref, state, last[0] if last else previous)
         except Exception:
             log.exception("%s could not record the state of output %s", self.app, state.id)
 
     async def close(self) -> None:
         self._closed = True
+        if self._preview_timer is not None:
+            self._preview_timer.cancel()
+            self._preview_timer = None
         relay, task = self._relay, self._task
         if relay is not None:
             try:

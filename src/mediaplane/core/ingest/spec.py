@@ -71,7 +71,7 @@ class IngestHandler(ABC):
 
     #: The RTMP application name that is this service's: rtmp://HOST:PORT/<app>/<key>.
     app: str
-    #: Whether the ingest writes an HLS preview of every live stream of this app.
+    #: Whether live streams of this app have an HLS preview (written while watched: core.ingest.preview).
     hls: bool = True
 
     @abstractmethod

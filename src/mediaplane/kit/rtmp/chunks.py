@@ -237,6 +237,29 @@ def encode_message(message: Message, chunk_size: int, csid: int) -> bytes:
     return b"".join(parts)
 
 
+_FMT0 = struct.Struct(">BBHBHB")
+
+
+def chunk_body(payload: bytes, chunk_size: int, csid: int) -> bytes:
+    """A message's chunks after the first chunk's header: the same for every connection that sends it
+    with a timestamp below 0xFFFFFF, so a relay cuts each message once for all its destinations."""
+    if len(payload) <= chunk_size:
+        return payload
+    continuation = _basic_header(3, csid)
+    view = memoryview(payload)
+    parts: list[bytes | memoryview] = [view[:chunk_size]]
+    for offset in range(chunk_size, len(payload), chunk_size):
+        parts.append(continuation)
+        parts.append(view[offset : offset + chunk_size])
+    return b"".join(parts)
+
+
+def chunk_header(csid: int, timestamp: int, length: int, type_id: int, stream_id: bytes) -> bytes:
+    """The format 0 header that goes before :func:`chunk_body` (csid 2..63, timestamp below 0xFFFFFF);
+    ``stream_id`` as its 4 little-endian bytes."""
+    return _FMT0.pack(csid, timestamp >> 16, timestamp & 0xFFFF, length >> 16, length & 0xFFFF, type_id) + stream_id
+
+
 class ChunkWriter:
     """Turns messages into chunk bytes at our outgoing chunk size."""
 

@@ -25,7 +25,7 @@ import socket
 import ssl as ssl_module
 from collections import deque
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from mediaplane.kit.rtmp import messages as m
 from mediaplane.kit.rtmp.chunks import ChunkReader, ChunkWriter, Message
@@ -85,6 +85,7 @@ class RtmpConnection:
         self._background: asyncio.Task[None] | None = None
         self._closed = False
         self._name = url.name
+        self._raw: socket.socket | None = None
 
     # -- opening ---------------------------------------------------------------------------------
 
@@ -215,19 +216,60 @@ class RtmpConnection:
                 raise
         return True
 
-    async def hold(self, seconds: float) -> None:
-        """Leave the socket unread for ``seconds``: what arrives meanwhile waits in the kernel and is read
-        in one go, instead of waking the process for every packet."""
-        transport = self._writer.transport
-        if not isinstance(transport, asyncio.ReadTransport):
-            await asyncio.sleep(seconds)
+    def detach_reading(self) -> None:
+        """Read the played stream only through :meth:`poll` from now on (plain TCP only).
+
+        The transport stops reading; :meth:`poll` takes what the socket holds straight from the
+        kernel, without a task, a future or a wake-up per packet: a process relaying many streams
+        reads them all on one timer (:class:`~mediaplane.kit.rtmp.poller.Poller`).
+        """
+        transport = cast(asyncio.Transport, self._writer.transport)  # uvloop's is not a subclass
+        sock = transport.get_extra_info("socket")
+        if sock is None or transport.get_extra_info("sslcontext") is not None:
+            raise RtmpConnectionError("only a plain TCP connection can be polled")
+        if self._raw is not None:
             return
         transport.pause_reading()
-        try:
-            await asyncio.sleep(seconds)
-        finally:
-            if not transport.is_closing():
-                transport.resume_reading()
+        raw = socket.fromfd(sock.fileno(), sock.family, sock.type)
+        raw.setblocking(False)
+        self._raw = raw
+        # What the stream reader already holds came first. It has no public way to hand it over.
+        held: bytearray = self._reader._buffer  # type: ignore[attr-defined]
+        if held:
+            pending = bytes(held)
+            held.clear()
+            self._take(pending)
+        if self._reader.at_eof():
+            self._at_eof()
+
+    def poll(self) -> bool:
+        """Handle what the socket holds, without waiting (after :meth:`detach_reading`); the media
+        messages wait for :meth:`take_media`. False once the stream ended (it may leave media)."""
+        raw = self._raw
+        if raw is None:
+            raise RuntimeError("poll() needs detach_reading() first")
+        while self.end_reason is None and not self._closed:
+            try:
+                data = raw.recv(READ_SIZE)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError as exc:
+                raise RtmpConnectionError(f"the connection to {self.url.host} was lost: {exc}") from exc
+            if not data:
+                self._at_eof()
+                break
+            self._take(data)
+            if len(data) < READ_SIZE:
+                break
+        if self._failure is not None:
+            raise self._failure
+        return self.end_reason is None and not self._closed
+
+    def take_media(self) -> list[Message]:
+        """The media messages :meth:`poll` received, in order."""
+        batch = list(self._media)
+        self._media.clear()
+        return batch
 
     # -- writing ---------------------------------------------------------------------------------
 
@@ -277,6 +319,7 @@ class RtmpConnection:
                     self._send_command("FCUnpublish", None, self._name)
                 self._send_command("deleteStream", None, float(self.stream_id))
             self._closed = True
+            self._close_raw()
             self._writer.close()
             async with asyncio.timeout(grace):
                 await self._writer.wait_closed()
@@ -285,14 +328,21 @@ class RtmpConnection:
             self._writer.transport.abort()
         finally:
             self._closed = True
+            self._close_raw()
             await self._stop_background()
 
     def abort(self) -> None:
         """Drop the connection at once, unsent data included (a receiver that stopped reading)."""
         self._closed = True
+        self._close_raw()
         self._writer.transport.abort()
         if self._background is not None:
             self._background.cancel()
+
+    def _close_raw(self) -> None:
+        # The polled socket is a second descriptor of the connection: it stays open until both close.
+        if self._raw is not None:
+            self._raw.close()
 
     async def _stop_background(self) -> None:
         if self._background is not None and not self._background.done():
@@ -371,9 +421,15 @@ class RtmpConnection:
         except (OSError, ssl_module.SSLError) as exc:
             raise RtmpConnectionError(f"the connection to {self.url.host} was lost: {exc}") from exc
         if not data:
-            if self.end_reason is None:
-                self.end_reason = "closed" if self._closed else "closed by the server"
+            self._at_eof()
             raise RtmpConnectionError(f"{self.url.redacted()} closed the connection")
+        self._take(data)
+
+    def _at_eof(self) -> None:
+        if self.end_reason is None:
+            self.end_reason = "closed" if self._closed else "closed by the server"
+
+    def _take(self, data: bytes) -> None:
         self._received += len(data)
         for message in self._chunks_in.feed(data):
             self._handle(message)

@@ -15,18 +15,35 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Final
 
-from mediaplane.kit.rtmp.chunks import Message, encode_message
+from mediaplane.kit.rtmp.chunks import Message, chunk_body, chunk_header, encode_message
 from mediaplane.kit.rtmp.errors import RtmpError
 from mediaplane.kit.rtmp.media import Kind
-from mediaplane.kit.rtmp.messages import AUDIO, VIDEO, csid_for
+from mediaplane.kit.rtmp.messages import AUDIO, DATA_AMF0, VIDEO, csid_for
 from mediaplane.kit.rtmp.runner import SinkRunner
 
-__all__ = ["ALWAYS_SENT", "FRAMES", "Output", "Timeline"]
+__all__ = ["ALWAYS_SENT", "FRAMES", "Item", "Output", "Timeline", "item"]
 
 ALWAYS_SENT: Final = frozenset({Kind.DATA, Kind.VIDEO_CONFIG, Kind.AUDIO_CONFIG, Kind.VIDEO_OTHER, Kind.OTHER})
 """Headers and metadata: never dropped, never counted against the queue's bound."""
 FRAMES: Final = frozenset({Kind.VIDEO_KEY, Kind.VIDEO})
 MEDIA: Final = frozenset({Kind.VIDEO_KEY, Kind.VIDEO, Kind.AUDIO})
+_EXTENDED: Final = 0xFFFFFF
+
+Item = tuple[Message, Kind, bytes]
+"""A message, its kind, and its chunks after the first header (:func:`~mediaplane.kit.rtmp.chunks.chunk_body`)."""
+
+
+def item(message: Message, kind: Kind, chunk_size: int) -> Item:
+    """``message`` cut into chunks once, for every destination."""
+    return message, kind, chunk_body(message.payload, chunk_size, media_csid(message.type_id))
+
+
+def media_csid(type_id: int) -> int:
+    """The chunk stream a destination connection sends messages of this type on."""
+    return csid_for(Message(type_id, 1, 0, b""))
+
+
+_CSID: Final = {t: media_csid(t) for t in (AUDIO, VIDEO, DATA_AMF0)}
 
 
 class Timeline:
@@ -76,6 +93,7 @@ class Output:
         "queued",
         "skipping",
         "stream_id",
+        "stream_id_bytes",
         "timeline",
         "video_started",
         "write",
@@ -90,30 +108,32 @@ class Output:
         stream_id: int,
         chunk_size: int,
         limit: int,
-        start: Iterable[tuple[Message, Kind]] = (),
+        start: Iterable[Item] = (),
         wait_for_key: bool = False,
     ) -> None:
         self.owner = owner  # counts bytes, frames and drops, and goes live
         self.write = write
         self.congested = congested
         self.stream_id = stream_id
+        self.stream_id_bytes = stream_id.to_bytes(4, "little")
         self.chunk_size = chunk_size
         self.limit = limit
         self.timeline = Timeline()
-        self.queue: deque[tuple[Message, Kind]] = deque(start)
-        self.batch: list[tuple[Message, Kind]] = []  # for the socket at the next commit()
+        self.queue: deque[Item] = deque(start)
+        self.batch: list[Item] = []  # for the socket at the next commit()
         self.queued = 0  # media bytes in the queue; the start does not count
         self.blocked = False  # the socket is full: queue until the sink's task has drained it
         self.error: Exception | None = None
         self.skipping = wait_for_key
         self.behind = False  # skipping because this sink fell behind (counted), not waiting to start
-        self.video_started = any(kind == Kind.VIDEO_KEY for _, kind in self.queue)
+        self.video_started = any(kind == Kind.VIDEO_KEY for _, kind, _ in self.queue)
         self.event = asyncio.Event()
         if self.queue:
             self.event.set()
 
-    def offer(self, message: Message, kind: Kind, sync: bool) -> None:
+    def offer(self, entry: Item, sync: bool) -> None:
         """A message from the source; ``sync``: a destination may start with it (a key frame)."""
+        message, kind, _ = entry
         size = 0
         if kind not in ALWAYS_SENT:
             if self.skipping:
@@ -133,11 +153,11 @@ class Output:
             if kind == Kind.VIDEO_KEY:
                 self.video_started = True
         if self.blocked or self.queue or self.error is not None:
-            self.queue.append((message, kind))
+            self.queue.append(entry)
             self.queued += size
             self.event.set()
         else:
-            self.batch.append((message, kind))
+            self.batch.append(entry)
 
     def commit(self) -> None:
         """Write what :meth:`offer` took since the last commit, in one write (the source, after each read)."""
@@ -164,13 +184,20 @@ class Output:
         self.queued = 0
         self.skipping = self.behind = True
 
-    def _send(self, items: Iterable[tuple[Message, Kind]]) -> None:
+    def _send(self, items: Iterable[Item]) -> None:
         parts: list[bytes] = []
         frames = media = 0
-        stamp, stream_id, chunk_size = self.timeline.stamp, self.stream_id, self.chunk_size
-        for message, kind in items:
-            stamped = Message(message.type_id, stream_id, stamp(message, kind), message.payload)
-            parts.append(encode_message(stamped, chunk_size, csid_for(stamped)))
+        stamp, stream_id = self.timeline.stamp, self.stream_id_bytes
+        for message, kind, body in items:
+            timestamp = stamp(message, kind)
+            type_id = message.type_id
+            csid = _CSID.get(type_id) or media_csid(type_id)
+            if timestamp < _EXTENDED:
+                parts.append(chunk_header(csid, timestamp, len(message.payload), type_id, stream_id))
+                parts.append(body)
+            else:  # continuation chunks repeat an extended timestamp: this connection's own
+                stamped = Message(type_id, self.stream_id, timestamp, message.payload)
+                parts.append(encode_message(stamped, self.chunk_size, csid))
             frames += kind in FRAMES
             media += kind in MEDIA
         data = parts[0] if len(parts) == 1 else b"".join(parts)

@@ -33,8 +33,9 @@ from mediaplane.kit.rtmp.cache import DEFAULT_GOP_BYTES, DEFAULT_GOP_MS, StreamC
 from mediaplane.kit.rtmp.chunks import Message
 from mediaplane.kit.rtmp.client import RtmpConnection
 from mediaplane.kit.rtmp.errors import RtmpError
-from mediaplane.kit.rtmp.fanout import FRAMES, Output
+from mediaplane.kit.rtmp.fanout import FRAMES, Output, item
 from mediaplane.kit.rtmp.media import Kind, audio_codec, kind_of, metadata_fields, publishable_data, video_codec
+from mediaplane.kit.rtmp.poller import poller_for
 from mediaplane.kit.rtmp.runner import SinkRunner
 from mediaplane.kit.rtmp.sinks import RetryPolicy, Sink, StateCallback
 from mediaplane.kit.rtmp.supervision import RelayBase
@@ -222,18 +223,14 @@ class Relay(RelayBase):
         if self._stop.is_set():  # stop() came while the source was being opened
             source.abort()
         self._last_in = time.monotonic()
-        loop = asyncio.get_running_loop()
-        interval = self.read_interval
         try:
-            while batch := await source.read_batch():
-                for message in batch:
-                    self._relay(message)
-                for output in self._outputs:
-                    output.commit()  # one write per destination for the whole batch
-                if interval:
-                    # Let the socket gather a few messages, and wake on a tick shared by every relay in
-                    # the process: waking up and system calls cost more than the relaying itself.
-                    await source.hold(interval - loop.time() % interval)
+            if self.read_interval:
+                # One timer reads every relay's source in the process: waking up and system calls
+                # cost more than the relaying itself.
+                await poller_for(self.read_interval).follow(source, self._deliver)
+            else:
+                while batch := await source.read_batch():
+                    self._deliver(batch)
             log.info("source %s ended (%s)", source.url.redacted(), source.end_reason)
         finally:
             if self._drain is not None:
@@ -275,6 +272,12 @@ class Relay(RelayBase):
             raise
         return source
 
+    def _deliver(self, batch: list[Message]) -> None:
+        for message in batch:
+            self._relay(message)
+        for output in self._outputs:
+            output.commit()  # one write per destination for the whole batch
+
     def _relay(self, message: Message) -> None:
         self._last_in = time.monotonic()
         kind = kind_of(message)
@@ -299,9 +302,12 @@ class Relay(RelayBase):
         self._cache.add(message, kind)
         if not self._sinks_started and not self._stop.is_set():
             self._start_sinks()
+        if not self._outputs:
+            return
         sync = self._cache.is_sync_point(kind)
+        entry = item(message, kind, self.chunk_size)
         for output in self._outputs:
-            output.offer(message, kind, sync)
+            output.offer(entry, sync)
 
     def _subscribe(self, owner: SinkRunner, conn: RtmpConnection) -> Output:
         """A destination connection's output: headers and the current GOP now, live messages from here on."""
@@ -314,7 +320,7 @@ class Relay(RelayBase):
             stream_id=conn.stream_id,
             chunk_size=self.chunk_size,
             limit=self.queue_bytes,
-            start=cache.headers() + gop,
+            start=[item(message, kind, self.chunk_size) for message, kind in cache.headers() + gop],
             wait_for_key=not gop and cache.has_video,
         )
         self._outputs.add(output)

@@ -1,15 +1,17 @@
 """The HLS preview of a live stream, behind a signed, expiring URL that never shows the stream key.
 
-nginx writes `<key>.m3u8` and `<key>-N.ts`; we serve them as `index.m3u8` and `seg-N.ts`, so a preview link
-can be shared without handing out the right to publish.
+The ingest writes the preview while someone asks for its playlist (core.ingest.preview), under names that
+do not show the key; we serve them as `index.m3u8` and `seg-N.ts`, so a preview link can be shared without
+handing out the right to publish.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
-from mediaplane.core.ingest import ingest_layout
+from mediaplane.core.ingest import preview_playlist, preview_segment
 from mediaplane.core.instance.models import Instance
 from mediaplane.core.runtime import Runtime
 from mediaplane.kit.security import TokenError, TokenSigner
@@ -42,10 +44,10 @@ def stream_of(runtime: Runtime, instance: Instance, token: str) -> str:
 
 
 def playlist(runtime: Runtime, stream: RigStream) -> str:
-    path = ingest_layout(runtime.settings).hls_file(APP, f"{stream.stream_key}.m3u8")
-    if path is None:
-        raise RigError(Code.NOT_FOUND, "This stream is not live (no preview yet)")
-    prefix = f"{stream.stream_key}-"
+    found = preview_playlist(runtime.settings, APP, stream.stream_key)
+    if found is None:
+        raise RigError(Code.NOT_FOUND, "The preview is starting; try again in a moment")
+    path, prefix = found
     lines = []
     for line in path.read_text().splitlines():
         if line.startswith(prefix) and line.endswith(".ts"):
@@ -56,7 +58,7 @@ def playlist(runtime: Runtime, stream: RigStream) -> str:
 
 def segment(runtime: Runtime, stream: RigStream, name: str) -> Path:
     match = SEGMENT.match(name)
-    path = ingest_layout(runtime.settings).hls_file(APP, f"{stream.stream_key}-{match[1]}.ts") if match else None
+    path = preview_segment(runtime.settings, APP, stream.stream_key, match[1]) if match else None
     if path is None:
         raise RigError(Code.NOT_FOUND, "No such preview segment (it may have rotated out)")
     return path
@@ -83,7 +85,7 @@ function start() {
     const code = data.response && data.response.code;
     if (code === 401 || code === 403) { state.textContent = "This preview link is not valid or has expired"; return; }
     state.textContent = "Not live (" + data.details + "), trying again…";
-    setTimeout(start, 3000);
+    setTimeout(start, 2000);
   });
   hls.loadSource(source);
   hls.attachMedia(video);
@@ -97,6 +99,17 @@ if (window.Hls && Hls.isSupported()) {
 }
 </script></body></html>
 """
+
+
+REFUSED = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Live preview</title><style>body{margin:0;background:#111;color:#eee;font:16px system-ui,sans-serif}
+p{margin:1rem}</style></head><body><p role="alert">__MESSAGE__</p></body></html>
+"""
+
+
+def refused_page(message: str) -> str:
+    return REFUSED.replace("__MESSAGE__", html.escape(message))
 
 
 def player_page(playlist_url: str, static_root: str) -> str:

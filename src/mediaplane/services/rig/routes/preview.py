@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from mediaplane.core.deps import RuntimeDep, SessionDep
+from mediaplane.core.ingest import want_preview
 from mediaplane.services.rig import preview
 from mediaplane.services.rig.deps import RigInstance
 from mediaplane.services.rig.errors import Code, RigError
@@ -29,7 +30,10 @@ async def _live_stream(token: str, instance: RigInstance, session: SessionDep, r
 
 @router.get("", summary="A page that plays the live preview", response_class=HTMLResponse)
 async def player(token: str, request: Request, instance: RigInstance, runtime: RuntimeDep) -> HTMLResponse:
-    preview.stream_of(runtime, instance, token)  # a bad link fails here, not in the player
+    try:
+        preview.stream_of(runtime, instance, token)  # a bad link fails here, not in the player
+    except RigError as exc:  # a person opened this link: a page, not rig's JSON
+        return HTMLResponse(preview.refused_page(exc.message), status_code=exc.status_code)
     playlist = str(request.url.replace(query="")).rstrip("/") + "/index.m3u8"
     return HTMLResponse(preview.player_page(playlist, runtime.settings.base_url), headers={"Cache-Control": "no-cache"})
 
@@ -37,6 +41,7 @@ async def player(token: str, request: Request, instance: RigInstance, runtime: R
 @router.get("/index.m3u8", summary="The live HLS playlist")
 async def playlist(token: str, instance: RigInstance, session: SessionDep, runtime: RuntimeDep) -> Response:
     stream = await _live_stream(token, instance, session, runtime)
+    await want_preview(runtime, preview.APP, stream.stream_key)
     return Response(preview.playlist(runtime, stream), media_type="application/vnd.apple.mpegurl", headers=NO_CACHE)
 
 
