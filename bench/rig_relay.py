@@ -9,6 +9,7 @@ tree (API, its nginx, relays, any FFmpeg) is counted against the reference nginx
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -59,7 +60,7 @@ def serve_env(engine: str) -> dict[str, str]:
     return {
         "MEDIAPLANE_RTMP_ENABLED": "true",
         "MEDIAPLANE_RTMP_PORT": str(free_port()),
-        "MEDIAPLANE_RELAY_ENGINE": engine,
+        "MEDIAPLANE_RELAY_ENGINE": engine, **({"MEDIAPLANE_RELAY_READ_INTERVAL": os.environ["RI"]} if "RI" in os.environ else {}),
     }
 
 

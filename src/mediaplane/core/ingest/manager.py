@@ -236,7 +236,7 @@ class IngestManager:
                 return FFmpegRelay(source, sinks, on_state=on_state, ffmpeg=find_ffmpeg(settings.ffmpeg_path))
             from mediaplane.kit.rtmp import Relay
 
-            return Relay(source, sinks, on_state=on_state)
+            return Relay(source, sinks, on_state=on_state, read_interval=settings.relay_read_interval)
 
         return make
 

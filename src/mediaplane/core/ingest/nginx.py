@@ -132,7 +132,7 @@ def render_config(
         "rtmp {",
         "  server {",
         *(f"    {line}" for line in listen_lines(host, port)),
-        "    chunk_size 4096;",
+        "    chunk_size 16384;",
         "    notify_method post;",
         f"    notify_update_timeout {update_seconds}s;",
         "    notify_update_strict on;",

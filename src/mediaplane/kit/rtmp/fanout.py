@@ -35,7 +35,8 @@ Item = tuple[Message, Kind, bytes]
 
 def item(message: Message, kind: Kind, chunk_size: int) -> Item:
     """``message`` cut into chunks once, for every destination."""
-    return message, kind, chunk_body(message.payload, chunk_size, media_csid(message.type_id))
+    type_id = message.type_id
+    return message, kind, chunk_body(message.payload, chunk_size, _CSID.get(type_id) or media_csid(type_id))
 
 
 def media_csid(type_id: int) -> int:
