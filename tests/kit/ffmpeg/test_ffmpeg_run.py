@@ -146,3 +146,21 @@ class TestCancel:
         with pytest.raises(asyncio.CancelledError):
             await task
         assert ffmpeg_children() == []
+
+    @pytest.mark.usefixtures("needs_proc")
+    async def test_cancelled_while_ffmpeg_stops_it_still_waits_for_the_exit(self, tmp_path: Path) -> None:
+        """A task cancelled while FFmpeg finishes (slow to honour SIGTERM) returns only once it is gone."""
+        slow = tmp_path / "ffmpeg"  # its name makes it an ffmpeg child for ffmpeg_children()
+        slow.write_text("#!/bin/sh\ntrap '' TERM\necho progress=continue\nwhile :; do sleep 0.1; done\n")
+        slow.chmod(0o755)
+        cancel, started = asyncio.Event(), asyncio.Event()
+        task = asyncio.create_task(
+            run_ffmpeg([], ffmpeg=str(slow), cancel=cancel, grace=1.0, on_progress=lambda p: started.set())
+        )
+        await asyncio.wait_for(started.wait(), 10)
+        cancel.set()
+        await asyncio.sleep(0.2)  # now in the SIGTERM grace
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert ffmpeg_children() == []

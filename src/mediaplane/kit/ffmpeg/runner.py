@@ -160,7 +160,13 @@ async def run_ffmpeg(
         # On success, cancel, on_progress errors and task cancellation alike: no process or task is left.
         stopping = True
         tasks = [progress_task, stderr_task, exited] + ([cancelled] if cancelled is not None else [])
-        await asyncio.shield(_cleanup(process, tasks, grace))
+        cleanup = asyncio.create_task(_cleanup(process, tasks, grace))
+        try:
+            await asyncio.shield(cleanup)
+        except asyncio.CancelledError:
+            # Cancelled while FFmpeg stops: it still stops (SIGKILL after `grace`) before this returns.
+            await asyncio.wait({cleanup})
+            raise
     if was_cancelled:
         raise FFmpegCancelled(returncode=process.returncode, progress=last)
     returncode = exited.result()
