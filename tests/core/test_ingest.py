@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ from mediaplane.core.catalog import Registry
 from mediaplane.core.ingest import ingest_control, preview_playlist, preview_segment, want_preview
 from mediaplane.core.ingest import session as session_module
 from mediaplane.core.ingest.manager import IngestManager, current_manager
+from mediaplane.core.ingest.preview import mirror_prefix
 from tests.conftest import make_settings
 from tests.fixtures.live import RecordingIngest, lives_spec, publish_refused, publishing, wait_for
 from tests.fixtures.servers import free_port, serve_in_thread
@@ -88,28 +90,39 @@ def test_a_publish_is_live_until_the_publisher_stops(ingest: Ingest) -> None:
 
 
 def test_the_preview_is_written_only_while_watched(ingest: Ingest, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(session_module, "PREVIEW_HOLD", 2.0)
-    settings = ingest.settings
+    monkeypatch.setattr(session_module, "PREVIEW_HOLD", 3.0)
+    runtime = ingest.app.runtime
+
+    def on_loop(coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, _loop_of(ingest)).result(10)
+
+    def playlist() -> Any:
+        return on_loop(preview_playlist(runtime, "lives", "goodkey"))
+
     with publishing(ingest.rtmp("goodkey")):
         wait_for(lambda: ingest.live_keys() == {"goodkey"})
         time.sleep(2)
-        assert preview_playlist(settings, "lives", "goodkey") is None  # nobody watches: nothing written
+        assert playlist() is None  # nobody watches: nothing written
         session = ingest.manager.sessions[("lives", "goodkey")]
-        asyncio.run_coroutine_threadsafe(want_preview(ingest.app.runtime, "lives", "goodkey"), _loop_of(ingest)).result(
-            10
-        )
-        path, prefix = wait_for(lambda: preview_playlist(settings, "lives", "goodkey"), timeout=20)
-        assert "goodkey" not in path.name and prefix == path.stem + "-"
-        segment = wait_for(lambda: preview_segment(settings, "lives", "goodkey", _first_segment(path, prefix)))
-        assert segment.stat().st_size > 0
+        on_loop(want_preview(runtime, "lives", "goodkey"))
+        text, prefix = wait_for(lambda: (found := playlist()) and prefix_in(found) and found, timeout=20)
+        assert "goodkey" not in text and "goodkey" not in prefix
+        number = next(line for line in text.splitlines() if line.startswith(prefix))[len(prefix) : -len(".ts")]
+        assert on_loop(preview_segment(runtime, "lives", "goodkey", number))
         assert session.previewing and session.states() == []  # the preview is no output of the service's
-        wait_for(lambda: not session.previewing, timeout=10)  # no one asked again
+
+        # Asked from a process without the ingest: the preview is copied into the storage as well.
+        on_loop(ingest_control(runtime).send("lives", "goodkey", "preview", mirror=True))
+        copy = mirror_prefix("lives", prefix[:-1])
+        wait_for(lambda: any(i.key.endswith(".m3u8") for i in on_loop(runtime.storage.list(copy))), timeout=20)
+        wait_for(lambda: not session.previewing, timeout=15)  # no one asked again
+        wait_for(lambda: not on_loop(runtime.storage.list(copy)), timeout=10)  # the copy went with it
         wait_for(lambda: not session._relay.states(), timeout=10)
 
 
-def _first_segment(playlist: Path, prefix: str) -> str:
-    names = [line for line in playlist.read_text().splitlines() if line.startswith(prefix)]
-    return names[0][len(prefix) : -len(".ts")] if names else "none"
+def prefix_in(found: tuple[str, str]) -> bool:
+    text, prefix = found
+    return any(line.startswith(prefix) for line in text.splitlines())
 
 
 def test_a_second_publisher_on_a_live_key_is_refused(ingest: Ingest) -> None:

@@ -26,8 +26,8 @@ class IngestControl:
         self.events = events
         self._sending: set[asyncio.Task[None]] = set()
 
-    async def send(self, app: str, key: str, action: Action) -> None:
-        await self.events.publish(CHANNEL, {"action": action, "app": app, "key": key})
+    async def send(self, app: str, key: str, action: Action, **extra: object) -> None:
+        await self.events.publish(CHANNEL, {"action": action, "app": app, "key": key, **extra})
 
     def after_commit(self, session: AsyncSession, app: str, key: str, action: Action) -> None:
         """Sends once `session` commits (nothing on rollback)."""

@@ -25,7 +25,7 @@ from mediaplane.core.ingest.nginx import (
     ingest_root,
     render_config,
 )
-from mediaplane.core.ingest.preview import preview_url
+from mediaplane.core.ingest.preview import PreviewMirror, preview_name, preview_url
 from mediaplane.core.ingest.session import LiveSession
 from mediaplane.core.ingest.spec import IngestHandler, Publish, Refused, SessionEnd, node_name
 from mediaplane.kit.security import derive_key
@@ -134,7 +134,7 @@ class IngestManager:
         elif action == "drop":
             await self.drop(app, key)
         elif action == "preview":
-            self.sessions[(app, key)].want_preview()
+            self.sessions[(app, key)].want_preview(mirror=bool(message.get("mirror")))
 
     # -- hooks from nginx ---------------------------------------------------------------------------
 
@@ -166,6 +166,7 @@ class IngestManager:
             source,
             self._relay_factory(),
             preview_url=preview_url(self.runtime.settings, publish.app, publish.key) if handler.hls else None,
+            mirror=self._mirror(publish.app, publish.key) if handler.hls else None,
         )
         async with self._lock:
             self.sessions[(publish.app, publish.key)] = session
@@ -223,6 +224,9 @@ class IngestManager:
             await session.handler.ended(self.runtime, session.key, session.ref, end)
         except Exception:
             log.exception("%s could not end session %s", session.app, session.ref)
+
+    def _mirror(self, app: str, key: str) -> PreviewMirror:
+        return PreviewMirror(self.runtime.storage, self.layout, app, preview_name(self.runtime.settings, app, key))
 
     def _relay_factory(self) -> Any:
         """Builds a relay when a session first has outputs (kit.rtmp is imported only then)."""

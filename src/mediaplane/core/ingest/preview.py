@@ -3,22 +3,30 @@
 A live session feeds nginx's preview application (hls on, publishing from loopback only) through one
 more relay output, started when a player asks for the playlist and stopped once no one has asked for
 PREVIEW_HOLD seconds. An unwatched stream writes nothing to disk and costs no muxing. Files are named
-by a keyed hash of the stream key, so neither a URL nor a file name shows the key.
+by a keyed hash of the stream key, so neither a URL nor a file name shows the key. Where the process
+asking is not the ingest's (scale-out), the ingest also copies the preview into the platform storage.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
+import logging
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mediaplane.core.ingest.nginx import IngestLayout, ingest_root, preview_app
 from mediaplane.kit.security import derive_key
+from mediaplane.kit.storage import Storage, StorageError
 
 if TYPE_CHECKING:
     from mediaplane.config import Settings
     from mediaplane.core.runtime import Runtime
+
+log = logging.getLogger(__name__)
+MIRROR_EVERY = 0.5
+"""Seconds between copies of a preview into the storage for other processes."""
 
 PREVIEW_SINK = "preview"
 """The relay output id of the preview (never reported to the service)."""
@@ -38,17 +46,80 @@ def preview_url(settings: Settings, app: str, key: str) -> str:
     return f"rtmp://127.0.0.1:{settings.rtmp_port}/{preview_app(app)}/{preview_name(settings, app, key)}"
 
 
-def preview_playlist(settings: Settings, app: str, key: str) -> tuple[Path, str] | None:
-    """The preview playlist of the stream on `key` and the prefix of its segments' names, once written."""
-    name = preview_name(settings, app, key)
-    path = IngestLayout(ingest_root(settings.data_dir)).hls_file(app, f"{name}.m3u8")
-    return (path, f"{name}-") if path is not None else None
+async def preview_playlist(runtime: Runtime, app: str, key: str) -> tuple[str, str] | None:
+    """The preview playlist of the stream on `key` and the prefix of its segments' names, once written:
+    from this node's ingest, else from the copy a remote ingest keeps in the storage (scale-out)."""
+    name = preview_name(runtime.settings, app, key)
+    data = await _read(runtime, app, name, f"{name}.m3u8")
+    return (data.decode(), f"{name}-") if data is not None else None
 
 
-def preview_segment(settings: Settings, app: str, key: str, number: str) -> Path | None:
+async def preview_segment(runtime: Runtime, app: str, key: str, number: str) -> bytes | None:
     """Segment `number` (digits) of the stream's preview, if it is still there."""
-    name = preview_name(settings, app, key)
-    return IngestLayout(ingest_root(settings.data_dir)).hls_file(app, f"{name}-{number}.ts")
+    name = preview_name(runtime.settings, app, key)
+    return await _read(runtime, app, name, f"{name}-{number}.ts")
+
+
+async def _read(runtime: Runtime, app: str, name: str, file: str) -> bytes | None:
+    path = IngestLayout(ingest_root(runtime.settings.data_dir)).hls_file(app, file)
+    if path is not None:
+        try:
+            return path.read_bytes()
+        except OSError:
+            return None  # rotated out meanwhile
+    key = mirror_prefix(app, name) + file
+    if await runtime.storage.stat(key) is None:
+        return None
+    try:
+        return b"".join([chunk async for chunk in runtime.storage.open(key)])
+    except StorageError:
+        return None
+
+
+def mirror_prefix(app: str, name: str) -> str:
+    return f"ingest/previews/{app}/{name}/"
+
+
+class PreviewMirror:
+    """Copies a preview's playlist and segments into the platform storage while it is written, for API
+    processes on other machines (they ask for it over the event bus; the ingest's node serves its own)."""
+
+    def __init__(self, storage: Storage, layout: IngestLayout, app: str, name: str) -> None:
+        self.storage, self.layout, self.app, self.name = storage, layout, app, name
+        self.prefix = mirror_prefix(app, name)
+        self._sent: set[str] = set()
+        self._playlist = ""
+
+    async def run(self) -> None:
+        try:
+            while True:
+                try:
+                    await self.sync()
+                except (OSError, StorageError) as exc:
+                    log.warning("preview copy of %s/%s: %s", self.app, self.name, exc)
+                await asyncio.sleep(MIRROR_EVERY)
+        finally:
+            with contextlib.suppress(OSError, StorageError):
+                await asyncio.shield(self.storage.delete_prefix(self.prefix))
+
+    async def sync(self) -> None:
+        path = self.layout.hls_file(self.app, f"{self.name}.m3u8")
+        if path is None:
+            return
+        playlist = path.read_text()
+        if playlist == self._playlist:
+            return
+        listed = [line for line in playlist.splitlines() if line.endswith(".ts") and "/" not in line]
+        for segment in listed:
+            file = self.layout.hls_file(self.app, segment)
+            if segment not in self._sent and file is not None:
+                await self.storage.put_file(self.prefix + segment, file)
+                self._sent.add(segment)
+        await self.storage.put_bytes(self.prefix + path.name, playlist.encode())
+        self._playlist = playlist
+        for old in self._sent - set(listed):
+            await self.storage.delete(self.prefix + old)
+            self._sent.discard(old)
 
 
 async def want_preview(runtime: Runtime, app: str, key: str) -> None:
@@ -65,4 +136,7 @@ async def want_preview(runtime: Runtime, app: str, key: str) -> None:
     if len(asked) > 10_000:  # forget old streams
         for old in [k for k, at in asked.items() if now - at >= RENEW_EVERY]:
             del asked[old]
-    await ingest_control(runtime).send(app, key, "preview")
+    from mediaplane.core.ingest.manager import current_manager
+
+    # A process without the ingest reads the preview from the storage: the ingest copies it there.
+    await ingest_control(runtime).send(app, key, "preview", mirror=current_manager(runtime) is None)

@@ -8,7 +8,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-from mediaplane.core.ingest.preview import PREVIEW_HOLD, PREVIEW_SINK
+from mediaplane.core.ingest.preview import PREVIEW_HOLD, PREVIEW_SINK, PreviewMirror
 from mediaplane.core.ingest.spec import IngestHandler, Output, OutputState
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ class LiveSession:
         source_url: str,
         make_relay: Any,
         preview_url: str | None = None,
+        mirror: PreviewMirror | None = None,
     ) -> None:
         self.runtime = runtime
         self.handler = handler
@@ -60,6 +61,8 @@ class LiveSession:
         self._preview_url = preview_url
         self._preview_until = 0.0
         self._preview_timer: asyncio.TimerHandle | None = None
+        self._mirror = mirror
+        self._mirroring: asyncio.Task[None] | None = None
         self._reported: dict[str, tuple[OutputState, float]] = {}
 
     @property
@@ -70,8 +73,9 @@ class LiveSession:
         self._outputs = outputs
         self._update()
 
-    def want_preview(self) -> None:
-        """Someone watches: write the HLS preview until PREVIEW_HOLD seconds after the last call."""
+    def want_preview(self, mirror: bool = False) -> None:
+        """Someone watches: write the HLS preview until PREVIEW_HOLD seconds after the last call; with
+        `mirror`, also copy it into the storage (the one watching is served by another process)."""
         if self._preview_url is None or self._closed:
             return
         loop = asyncio.get_running_loop()
@@ -79,6 +83,8 @@ class LiveSession:
         if self._preview_timer is None:
             self._preview_timer = loop.call_later(PREVIEW_HOLD, self._preview_check)
             self._update()
+        if mirror and self._mirror is not None and self._mirroring is None:
+            self._mirroring = loop.create_task(self._mirror.run(), name=f"preview copy {self.app}/{self.ref}")
 
     @property
     def previewing(self) -> bool:
@@ -91,7 +97,13 @@ class LiveSession:
             self._preview_timer = loop.call_later(left, self._preview_check)
             return
         self._preview_timer = None
+        self._stop_mirror()
         self._update()
+
+    def _stop_mirror(self) -> None:
+        if self._mirroring is not None:
+            self._mirroring.cancel()  # it removes its copy as it ends
+            self._mirroring = None
 
     def _update(self) -> None:
         if self._closed:
@@ -160,6 +172,7 @@ class LiveSession:
         if self._preview_timer is not None:
             self._preview_timer.cancel()
             self._preview_timer = None
+        self._stop_mirror()
         relay, task = self._relay, self._task
         if relay is not None:
             try:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 
 from mediaplane.core.ingest import preview_playlist, preview_segment
 from mediaplane.core.instance.models import Instance
@@ -43,25 +42,25 @@ def stream_of(runtime: Runtime, instance: Instance, token: str) -> str:
     return stream_id
 
 
-def playlist(runtime: Runtime, stream: RigStream) -> str:
-    found = preview_playlist(runtime.settings, APP, stream.stream_key)
+async def playlist(runtime: Runtime, stream: RigStream) -> str:
+    found = await preview_playlist(runtime, APP, stream.stream_key)
     if found is None:
         raise RigError(Code.NOT_FOUND, "The preview is starting; try again in a moment")
-    path, prefix = found
+    text, prefix = found
     lines = []
-    for line in path.read_text().splitlines():
+    for line in text.splitlines():
         if line.startswith(prefix) and line.endswith(".ts"):
             line = "seg-" + line[len(prefix) :]
         lines.append(line)
     return "\n".join(lines) + "\n"
 
 
-def segment(runtime: Runtime, stream: RigStream, name: str) -> Path:
+async def segment(runtime: Runtime, stream: RigStream, name: str) -> bytes:
     match = SEGMENT.match(name)
-    path = preview_segment(runtime.settings, APP, stream.stream_key, match[1]) if match else None
-    if path is None:
+    data = await preview_segment(runtime, APP, stream.stream_key, match[1]) if match else None
+    if data is None:
         raise RigError(Code.NOT_FOUND, "No such preview segment (it may have rotated out)")
-    return path
+    return data
 
 
 PLAYER = """<!doctype html>

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from mediaplane.core.deps import RuntimeDep, SessionDep
 from mediaplane.core.ingest import want_preview
@@ -42,10 +42,11 @@ async def player(token: str, request: Request, instance: RigInstance, runtime: R
 async def playlist(token: str, instance: RigInstance, session: SessionDep, runtime: RuntimeDep) -> Response:
     stream = await _live_stream(token, instance, session, runtime)
     await want_preview(runtime, preview.APP, stream.stream_key)
-    return Response(preview.playlist(runtime, stream), media_type="application/vnd.apple.mpegurl", headers=NO_CACHE)
+    text = await preview.playlist(runtime, stream)
+    return Response(text, media_type="application/vnd.apple.mpegurl", headers=NO_CACHE)
 
 
 @router.get("/{name}", summary="One HLS segment")
 async def segment(name: str, token: str, instance: RigInstance, session: SessionDep, runtime: RuntimeDep) -> Response:
     stream = await _live_stream(token, instance, session, runtime)
-    return FileResponse(preview.segment(runtime, stream, name), media_type="video/mp2t", headers=NO_CACHE)
+    return Response(await preview.segment(runtime, stream, name), media_type="video/mp2t", headers=NO_CACHE)
