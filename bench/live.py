@@ -28,16 +28,6 @@ def make_live_clip(path: Path, seconds: float, size: str = "1280x720", rate: int
     """A 2.5 Mb/s H.264 + AAC FLV with a keyframe every 2 s, as an encoder like OBS would send."""
     video = ["-b:v", "2500k", "-maxrate", "2500k", "-bufsize", "5000k", "-g", str(rate * 2)]
     return make_clip(path, seconds, size, rate, video=video, fmt="flv")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    args = [find_ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error"]
-    args += ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}"]
-    args += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", f"{seconds:g}"]
-    args += ["-c:v", "libx264", "-preset", "veryfast", "-b:v", "2500k", "-maxrate", "2500k", "-bufsize", "5000k"]
-    args += ["-g", str(rate * 2), "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k"]
-    partial = path.with_suffix(".part.flv")
-    subprocess.run([*args, "-f", "flv", "-y", str(partial)], check=True, capture_output=True, timeout=900)
-    partial.rename(path)
-    return path
 
 
 def video_frames(path: Path) -> int:

@@ -60,7 +60,8 @@ def serve_env(engine: str) -> dict[str, str]:
     return {
         "MEDIAPLANE_RTMP_ENABLED": "true",
         "MEDIAPLANE_RTMP_PORT": str(free_port()),
-        "MEDIAPLANE_RELAY_ENGINE": engine, **({"MEDIAPLANE_RELAY_READ_INTERVAL": os.environ["RI"]} if "RI" in os.environ else {}),
+        "MEDIAPLANE_RELAY_ENGINE": engine,
+        **({"MEDIAPLANE_RELAY_READ_INTERVAL": os.environ["RI"]} if "RI" in os.environ else {}),
     }
 
 

@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import boto3
@@ -18,6 +19,7 @@ import pytest
 import redis
 
 from tests.fixtures.databases import pg_admin, pg_available, pg_url
+from tests.fixtures.live import RtmpReceiver, publishing
 from tests.fixtures.required import require_or_skip
 from tests.fixtures.s3 import S3_ACCESS_KEY_ID, S3_REGION, S3_SECRET_ACCESS_KEY
 from tests.fixtures.servers import free_port
@@ -60,6 +62,7 @@ def environment(tmp_path: Path, s3_server: str) -> Iterator[dict[str, str]]:
         "MEDIAPLANE_SECRET_KEY": uuid.uuid4().hex * 2,
         "MEDIAPLANE_JOB_LEASE": "5",
         "MEDIAPLANE_LOG_LEVEL": "WARNING",
+        "MEDIAPLANE_RTMP_ENABLED": "false",  # only the process that runs the ingest says otherwise
         "PGDATABASE": name,
     }
     env.pop("MEDIAPLANE_URL", None)
@@ -75,13 +78,15 @@ class Processes:
     def __init__(self, env: dict[str, str], tmp: Path) -> None:
         self.env, self.tmp, self.procs = env, tmp, list[subprocess.Popen[bytes]]()
 
-    def start(self, role: str, *args: str, group: bool = False) -> subprocess.Popen[bytes]:
+    def start(
+        self, role: str, *args: str, group: bool = False, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         """Starts `serve PORT` or `worker`; with `group`, in a process group of its own (to kill it whole)."""
         data = self.tmp / f"{role}-{len(self.procs)}"
         log = (self.tmp / f"{role}-{len(self.procs)}.log").open("wb")
         proc = subprocess.Popen(
             [sys.executable, "-m", "tests.e2e.processes", role, *args],
-            env={**self.env, "MEDIAPLANE_DATA_DIR": str(data)},
+            env={**self.env, "MEDIAPLANE_DATA_DIR": str(data), **(env or {})},
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -90,10 +95,11 @@ class Processes:
         self.procs.append(proc)
         return proc
 
-    def start_api(self) -> str:
+    def start_api(self, env: dict[str, str] | None = None) -> str:
         """Starts the API process on a free port and waits until it answers; returns its base URL."""
-        base = f"http://127.0.0.1:{free_port()}"
-        api = self.start("serve", base.rsplit(":", 1)[1])
+        port = str(free_port())
+        base = f"http://127.0.0.1:{port}"
+        api = self.start("serve", port, env={"MEDIAPLANE_PORT": port, **(env or {})})
         log = self.tmp / f"serve-{len(self.procs) - 1}.log"
 
         def up() -> bool:
@@ -186,3 +192,71 @@ def test_api_and_worker_apart(environment: dict[str, str], tmp_path: Path) -> No
         assert httpx.get(f"{base}/ready").json()["checks"] == {"database": "ok", "queue": "ok"}
     finally:
         procs.stop()
+
+
+def test_rig_api_and_ingest_apart(environment: dict[str, str], tmp_path: Path) -> None:
+    """rig's API on one process, the RTMP ingest on another: state, drops and previews cross over."""
+    env = environment
+    receiver = RtmpReceiver(tmp_path / "youtube").start()
+    procs = Processes(env, tmp_path)
+    rtmp_port = free_port()
+    try:
+        api = procs.start_api()
+        procs.start_api(
+            env={
+                "MEDIAPLANE_RTMP_ENABLED": "true",
+                "MEDIAPLANE_RTMP_PORT": str(rtmp_port),
+                "MEDIAPLANE_INGEST_NODE": "ingest-a",
+                "MEDIAPLANE_RTMP_HEARTBEAT_SECONDS": "2",
+            }
+        )
+        pat = create_tenant(env, tmp_path)
+        sat = httpx.post(f"{api}/servicetoken", headers={"x-pat-jwt": f"Bearer {pat}"}, json={"serviceId": "rig"})
+        made = httpx.post(
+            f"{api}/riginstance",
+            headers={"x-jwt": f"Bearer {sat.json()['token']}"},
+            json={"name": "tv", "youtubeUrl": receiver.base_url},
+        )
+        assert made.status_code == 200, made.text
+        rig = f"{api}/rig/acme-tv"
+        account = {"username": "alice", "password": "a-long-password-1", "email": "alice@example.com"}
+        assert httpx.post(f"{rig}/accounts/", json=account).status_code == 200
+        token = httpx.post(f"{rig}/accounts/auth/local", json=account).json()["payload"]["token"]
+        h = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        stream = httpx.post(f"{rig}/streams/", headers=h, json={}).json()["payload"]
+        destination = {"service": "YouTube", "streamKey": "yt-key"}
+        assert httpx.post(f"{rig}/streams/{stream['id']}/destination", headers=h, json=destination).status_code == 200
+
+        def detail() -> dict[str, Any]:
+            return httpx.get(f"{rig}/streams/{stream['id']}", headers=h).json()["payload"]  # type: ignore[no-any-return]
+
+        with publishing(f"rtmp://127.0.0.1:{rtmp_port}/rig/{stream['streamKey']}") as publisher:
+            _wait_until(
+                lambda: detail()["isStreaming"] and detail()["destinations"][0]["status"] == "live",
+                "the API process to see the stream live through the ingest process",
+            )
+            assert detail()["provisionStatus"]
+            _wait_until(lambda: any(f.stat().st_size for f in receiver.recorded.glob("*.flv")), "the receiver")
+
+            # The preview: asked for on the API process, written by the ingest, read through the storage.
+            page = detail()["previewUrl"]
+            assert page.startswith(api)
+
+            def playlist() -> str | None:
+                r = httpx.get(f"{page}/index.m3u8")
+                return r.text if r.status_code == 200 and "seg-" in r.text else None
+
+            _wait_until(playlist, "the preview to reach the API process", timeout=60)
+            text = playlist()
+            assert text is not None and stream["streamKey"] not in text
+            segment = next(line for line in text.splitlines() if line.startswith("seg-"))
+            got = httpx.get(f"{page}/{segment}")
+            assert got.status_code == 200 and len(got.content) > 1000
+
+            # A new key on the API process ends the session on the ingest process.
+            assert httpx.post(f"{rig}/streams/{stream['id']}/changeKey", headers=h, json={}).status_code == 200
+            _wait_until(lambda: publisher.poll() is not None, "the ingest to drop the publisher")
+            _wait_until(lambda: not detail()["isStreaming"], "the stream to be offline")
+    finally:
+        procs.stop()
+        receiver.kill()
