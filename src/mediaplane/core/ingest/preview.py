@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from mediaplane.core.ingest.nginx import IngestLayout, ingest_root, preview_app
 from mediaplane.kit.security import derive_key
-from mediaplane.kit.storage import Storage, StorageError
+from mediaplane.kit.storage import ObjectNotFound, Storage, StorageError
 
 if TYPE_CHECKING:
     from mediaplane.config import Settings
@@ -68,11 +68,12 @@ async def _read(runtime: Runtime, app: str, name: str, file: str) -> bytes | Non
         except OSError:
             return None  # rotated out meanwhile
     key = mirror_prefix(app, name) + file
-    if await runtime.storage.stat(key) is None:
-        return None
-    try:
+    try:  # one request: players ask every second
         return b"".join([chunk async for chunk in runtime.storage.open(key)])
-    except StorageError:
+    except ObjectNotFound:
+        return None
+    except StorageError as exc:
+        log.warning("preview %s unreadable from the storage: %s", key, exc)
         return None
 
 
