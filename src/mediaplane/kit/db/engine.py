@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool
 
 
 @dataclass
@@ -49,12 +49,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+SQLITE_POOL = 4
+"""Open SQLite connections an engine keeps (more are opened, and closed again, while it is busier)."""
+
+
 def create_database(url: str, *, echo: bool = False, pool: bool = True) -> Database:
     kwargs: dict[str, Any] = {"echo": echo}
     if url.startswith("sqlite"):
-        # Several processes (API, workers, CLI) share one file: short-lived connections wait on the lock.
+        # Several processes (API, workers, CLI) share one file and wait on its lock (busy timeout). The
+        # connections are pooled all the same: each new aiosqlite connection costs a thread and a connect.
         kwargs["connect_args"] = {"timeout": 30}
-        kwargs["poolclass"] = NullPool
+        if pool:
+            kwargs.update(poolclass=AsyncAdaptedQueuePool, pool_size=SQLITE_POOL, max_overflow=16)
+        else:
+            kwargs["poolclass"] = NullPool
     elif not pool:
         kwargs["poolclass"] = NullPool
     else:
