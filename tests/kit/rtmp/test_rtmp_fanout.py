@@ -184,6 +184,45 @@ class TestOutput:
         assert len(out.queue) == 1
 
 
+class TestBatches:
+    """take() and commit(shared): what the relay calls once per read, for every destination."""
+
+    @staticmethod
+    def entries(*messages: Message) -> list[tuple[tuple[Message, Kind, bytes], bool]]:
+        return [(item(m, kind_of(m), 4096), kind_of(m) == Kind.VIDEO_KEY) for m in messages]
+
+    def test_take_is_offer_for_each_message(self) -> None:
+        reads = [(key(0), aac(10), inter(40)), (inter(80), key(2000, 3000), aac(2010))]
+        plain_socket, taken_socket = Socket(), Socket()
+        plain, taken = output(owner(), plain_socket, limit=2000), output(owner(), taken_socket, limit=2000)
+        for read in reads:
+            offer(plain, *read)
+            batch = self.entries(*read)
+            taken.take(batch, max(len(m.payload) for m in read))
+            taken.commit()
+        assert taken_socket.writes == plain_socket.writes
+        assert len(taken_socket.writes) == 2 and taken.owner.frames_out == plain.owner.frames_out == 4
+
+    def test_destinations_on_the_same_clock_share_their_bytes(self) -> None:
+        sockets = [Socket(), Socket(), Socket()]
+        outs = [output(owner(), s) for s in sockets]
+        for out in outs[:2]:
+            offer(out, key(1000))
+        offer(outs[2], key(1500))  # joined later: its clock starts elsewhere
+        shared: list = []
+        batch = self.entries(aac(2010), inter(2040))
+        for out in outs:
+            out.take(batch, 20)
+            out.commit(shared)
+        assert sockets[0].writes[-1] is sockets[1].writes[-1]  # encoded once
+        assert len(shared) == 2
+        assert [m.timestamp for m in sockets[1].messages()] == [0, 1010, 1040]
+        assert [m.timestamp for m in sockets[2].messages()] == [0, 510, 540]
+        assert outs[1].timeline.last == outs[0].timeline.last
+        offer(outs[1], inter(2080))
+        assert [m.timestamp for m in sockets[1].messages()] == [1080]
+
+
 class TestTimeline:
     def test_starts_at_zero_with_headers_first(self) -> None:
         timeline = Timeline()

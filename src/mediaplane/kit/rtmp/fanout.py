@@ -21,7 +21,7 @@ from mediaplane.kit.rtmp.media import Kind
 from mediaplane.kit.rtmp.messages import AUDIO, DATA_AMF0, VIDEO, csid_for
 from mediaplane.kit.rtmp.runner import SinkRunner
 
-__all__ = ["ALWAYS_SENT", "FRAMES", "Item", "Output", "Timeline", "item"]
+__all__ = ["ALWAYS_SENT", "FRAMES", "Encoded", "Item", "Output", "Timeline", "item"]
 
 ALWAYS_SENT: Final = frozenset({Kind.DATA, Kind.VIDEO_CONFIG, Kind.AUDIO_CONFIG, Kind.VIDEO_OTHER, Kind.OTHER})
 """Headers and metadata: never dropped, never counted against the queue's bound."""
@@ -31,6 +31,8 @@ _EXTENDED: Final = 0xFFFFFF
 
 Item = tuple[Message, Kind, bytes]
 """A message, its kind, and its chunks after the first header (:func:`~mediaplane.kit.rtmp.chunks.chunk_body`)."""
+Encoded = tuple[tuple[int | None, int, int, int], list[Item], bytes, int, int, int, int]
+"""One destination's write: its clock and items before, the bytes, frames and media counts, its clock after."""
 
 
 def item(message: Message, kind: Kind, chunk_size: int) -> Item:
@@ -132,6 +134,18 @@ class Output:
         if self.queue:
             self.event.set()
 
+    def take(self, entries: list[tuple[Item, bool]], largest: int) -> None:
+        """Every message of one read from the source, each with its ``sync`` flag (see :meth:`offer`);
+        ``largest``: the size of the largest payload among them."""
+        if self.skipping or self.blocked or self.queue or self.error is not None or not self.video_started:
+            for entry, sync in entries:
+                self.offer(entry, sync)
+        elif largest <= self.limit:  # the usual case, where offer() would take every message as it is
+            self.batch.extend([entry for entry, _ in entries])
+        else:
+            for entry, sync in entries:
+                self.offer(entry, sync)
+
     def offer(self, entry: Item, sync: bool) -> None:
         """A message from the source; ``sync``: a destination may start with it (a key frame)."""
         message, kind, _ = entry
@@ -160,11 +174,14 @@ class Output:
         else:
             self.batch.append(entry)
 
-    def commit(self) -> None:
-        """Write what :meth:`offer` took since the last commit, in one write (the source, after each read)."""
+    def commit(self, shared: list[Encoded] | None = None) -> None:
+        """Write what :meth:`offer` took since the last commit, in one write (the source, after each read).
+
+        ``shared`` carries what the other destinations of the same read sent: a destination whose clock
+        stands where another's stood and that sends the same messages sends the same bytes."""
         if self.batch:
             batch, self.batch = self.batch, []
-            self._send(batch)
+            self._send(batch, shared)
 
     def flush(self) -> None:
         """Write everything queued (the sink's task, once the socket has room)."""
@@ -185,7 +202,39 @@ class Output:
         self.queued = 0
         self.skipping = self.behind = True
 
-    def _send(self, items: Iterable[Item]) -> None:
+    def _send(self, items: list[Item], shared: list[Encoded] | None = None) -> None:
+        timeline = self.timeline
+        start = (timeline.base, timeline.last[AUDIO], timeline.last[VIDEO], self.stream_id)
+        encoded = None
+        if shared is not None and timeline.base is not None:
+            for candidate in shared:
+                if candidate[0] == start and candidate[1] == items:  # identical items: compared by identity
+                    encoded = candidate
+                    break
+        if encoded is None:
+            encoded = (start, items, *self._encode(items))
+            if shared is not None and timeline.base is not None:
+                shared.append(encoded)
+        else:
+            timeline.last[AUDIO], timeline.last[VIDEO] = encoded[5], encoded[6]
+        _, _, data, frames, media, _, _ = encoded
+        try:
+            self.write(data)
+        except (RtmpError, OSError) as exc:  # the sink's task raises it; the source carries on
+            self.error = exc
+            self.event.set()
+            return
+        owner = self.owner
+        owner.sent(len(data), frames)
+        if media and owner.status != "live":
+            owner.mark_live()
+        if self.congested():
+            self.blocked = True
+            self.event.set()
+
+    def _encode(self, items: Iterable[Item]) -> tuple[bytes, int, int, int, int]:
+        """The chunks of ``items`` on this connection's clock; the video frames and media messages among
+        them; the clock's audio and video positions after them."""
         parts: list[bytes] = []
         frames = media = 0
         stamp, stream_id = self.timeline.stamp, self.stream_id_bytes
@@ -202,16 +251,5 @@ class Output:
             frames += kind in FRAMES
             media += kind in MEDIA
         data = parts[0] if len(parts) == 1 else b"".join(parts)
-        try:
-            self.write(data)
-        except (RtmpError, OSError) as exc:  # the sink's task raises it; the source carries on
-            self.error = exc
-            self.event.set()
-            return
-        owner = self.owner
-        owner.sent(len(data), frames)
-        if media and owner.status != "live":
-            owner.mark_live()
-        if self.congested():
-            self.blocked = True
-            self.event.set()
+        last = self.timeline.last
+        return data, frames, media, last[AUDIO], last[VIDEO]

@@ -33,7 +33,7 @@ from mediaplane.kit.rtmp.cache import DEFAULT_GOP_BYTES, DEFAULT_GOP_MS, StreamC
 from mediaplane.kit.rtmp.chunks import Message
 from mediaplane.kit.rtmp.client import RtmpConnection
 from mediaplane.kit.rtmp.errors import RtmpError
-from mediaplane.kit.rtmp.fanout import FRAMES, Output, item
+from mediaplane.kit.rtmp.fanout import FRAMES, Encoded, Item, Output, item
 from mediaplane.kit.rtmp.media import Kind, audio_codec, kind_of, metadata_fields, publishable_data, video_codec
 from mediaplane.kit.rtmp.poller import poller_for
 from mediaplane.kit.rtmp.runner import SinkRunner
@@ -149,7 +149,7 @@ class Relay(RelayBase):
         chunk_size: int = 4096,
         ssl_context: ssl.SSLContext | None = None,
         send_buffer: int | None = None,
-        read_interval: float = 0.1,
+        read_interval: float = 0.2,
         rng: random.Random | None = None,
     ) -> None:
         """``source_wait``: how long to keep trying to reach the source at the start; ``source_timeout``:
@@ -273,23 +273,35 @@ class Relay(RelayBase):
         return source
 
     def _deliver(self, batch: list[Message]) -> None:
-        for message in batch:
-            self._relay(message)
-        for output in self._outputs:
-            output.commit()  # one write per destination for the whole batch
-
-    def _relay(self, message: Message) -> None:
+        """One read's messages: into the cache, then to every destination in one write each."""
         self._last_in = time.monotonic()
+        entries: list[tuple[Item, bool]] = []
+        largest = 0
+        for message in batch:
+            entry = self._relay(message)
+            if entry is not None:
+                entries.append(entry)
+                largest = max(largest, len(message.payload))
+        if not entries or not self._outputs:
+            return
+        shared: list[Encoded] = []
+        for output in self._outputs:
+            output.take(entries, largest)
+            output.commit(shared)
+
+    def _relay(self, message: Message) -> tuple[Item, bool] | None:
+        """The message as the destinations get it, and whether a destination may start with it; None
+        when it is not for them."""
         kind = kind_of(message)
         if kind == Kind.DATA:
             publishable = publishable_data(message)
             if publishable is None:
-                return
+                return None
             message = publishable
             if self._cache.metadata is None or message.payload != self._cache.metadata.payload:
                 self._meta = metadata_fields(message) or self._meta
         elif kind == Kind.OTHER:
-            return
+            return None
         self._bytes_in += len(message.payload)
         if kind in FRAMES:
             self._frames_in += 1
@@ -299,15 +311,13 @@ class Relay(RelayBase):
             self._codecs = (video_codec(message.payload), self._codecs[1])
         elif kind == Kind.AUDIO_CONFIG or (kind == Kind.AUDIO and self._codecs[1] is None):
             self._codecs = (self._codecs[0], audio_codec(message.payload))
-        self._cache.add(message, kind)
+        cache = self._cache
+        cache.add(message, kind)
         if not self._sinks_started and not self._stop.is_set():
             self._start_sinks()
         if not self._outputs:
-            return
-        sync = self._cache.is_sync_point(kind)
-        entry = item(message, kind, self.chunk_size)
-        for output in self._outputs:
-            output.offer(entry, sync)
+            return None
+        return item(message, kind, self.chunk_size), cache.is_sync_point(kind)
 
     def _subscribe(self, owner: SinkRunner, conn: RtmpConnection) -> Output:
         """A destination connection's output: headers and the current GOP now, live messages from here on."""
