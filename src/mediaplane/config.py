@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     nginx_modules_dir: Path | None = None
     relay_engine: Literal["fanout", "ffmpeg"] = "fanout"
     # fanout: every live stream is read on one shared tick this many seconds apart (latency for CPU)
-    relay_read_interval: float = Field(default=0.1, ge=0, le=2)
+    relay_read_interval: float = Field(default=0.2, ge=0, le=2)
     rtmp_heartbeat_seconds: int = Field(default=20, ge=1)  # how often a live publish is checked again
     ingest_node: str | None = None  # this ingest's name in stream state; the host name when unset
     log_level: str = "INFO"
