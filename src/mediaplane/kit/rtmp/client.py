@@ -45,6 +45,8 @@ END_OF_STREAM: Final = frozenset(
     {"NetStream.Play.Stop", "NetStream.Play.UnpublishNotify", "NetStream.Play.Complete", "NetStream.Unpublish.Success"}
 )
 _PLAYED: Final = frozenset({m.AUDIO, m.VIDEO, m.DATA_AMF0, m.DATA_AMF3})
+_RECEIVING: Final = frozenset({"play", "receive"})
+"""Modes in which the stream's media comes to us: playing, or (server side) taking a publish."""
 
 
 class RtmpConnection:
@@ -442,11 +444,11 @@ class RtmpConnection:
     def _handle(self, message: Message) -> None:
         type_id = message.type_id
         if type_id in _PLAYED:
-            if self._mode == "play":
+            if self._mode in _RECEIVING:
                 self._media.append(message)
                 self._had_media = True
         elif type_id == m.AGGREGATE:
-            if self._mode == "play":
+            if self._mode in _RECEIVING:
                 self._media.extend(split_aggregate(message))
                 self._had_media = True
         elif type_id in (m.COMMAND_AMF0, m.COMMAND_AMF3):

@@ -1,4 +1,4 @@
-"""The simple RTMP handshake (RTMP specification §5.2), client side: version 3 and no digest.
+"""The simple RTMP handshake (RTMP specification §5.2), both sides: version 3 and no digest.
 
     client                          server
     C0 (1 byte: version 3)  ──▶
@@ -21,7 +21,7 @@ from typing import Final
 
 from mediaplane.kit.rtmp.errors import RtmpConnectionError, RtmpProtocolError
 
-__all__ = ["HANDSHAKE_SIZE", "RTMP_VERSION", "client_handshake", "make_c1", "make_c2"]
+__all__ = ["HANDSHAKE_SIZE", "RTMP_VERSION", "client_handshake", "make_c1", "make_c2", "server_handshake"]
 
 RTMP_VERSION: Final = 3
 HANDSHAKE_SIZE: Final = 1536
@@ -59,5 +59,23 @@ async def client_handshake(reader: asyncio.StreamReader, writer: asyncio.StreamW
         await reader.readexactly(HANDSHAKE_SIZE)  # S2: our C1 echoed; nobody checks it
     except asyncio.IncompleteReadError as exc:
         raise RtmpConnectionError("the server closed the connection during the RTMP handshake") from exc
+    except OSError as exc:
+        raise RtmpConnectionError(f"RTMP handshake failed: {exc}") from exc
+
+
+async def server_handshake(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """The server's side: S0, S1 and S2 (C1 echoed) as soon as C1 is in; C2 is read and not checked, as
+    nginx-rtmp and FFmpeg's server do with clients that use no digest."""
+    epoch = time.monotonic()
+    try:
+        c0 = await reader.readexactly(1)
+        if c0[0] != RTMP_VERSION:
+            raise RtmpProtocolError(f"the client asked for RTMP version {c0[0]}, not 3")
+        c1 = await reader.readexactly(HANDSHAKE_SIZE)
+        writer.write(bytes((RTMP_VERSION,)) + make_c1(_uptime_ms(epoch)) + make_c2(c1, _uptime_ms(epoch)))
+        await writer.drain()
+        await reader.readexactly(HANDSHAKE_SIZE)
+    except asyncio.IncompleteReadError as exc:
+        raise RtmpConnectionError("the client closed the connection during the RTMP handshake") from exc
     except OSError as exc:
         raise RtmpConnectionError(f"RTMP handshake failed: {exc}") from exc

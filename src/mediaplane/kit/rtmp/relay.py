@@ -150,6 +150,7 @@ class Relay(RelayBase):
         ssl_context: ssl.SSLContext | None = None,
         send_buffer: int | None = None,
         read_interval: float = 0.2,
+        source: RtmpConnection | None = None,
         rng: random.Random | None = None,
     ) -> None:
         """``source_wait``: how long to keep trying to reach the source at the start; ``source_timeout``:
@@ -158,7 +159,9 @@ class Relay(RelayBase):
         socket's send buffer (bytes): less data hides in the operating system, so a destination that
         slows down or hangs is noticed, skipped ahead or reconnected sooner. ``read_interval``: the source
         is read at most this often (seconds; 0 reads as data arrives), which adds that much latency and
-        saves most of the CPU.
+        saves most of the CPU. ``source``: a connection that already receives the stream (a publisher
+        taken by :class:`~mediaplane.kit.rtmp.server.PublishServer`), read instead of playing ``source_url``
+        and closed at the relay's end.
         """
         self.source_url = source_url
         self.source_wait = source_wait
@@ -168,6 +171,7 @@ class Relay(RelayBase):
         self.ssl_context = ssl_context
         self.send_buffer = send_buffer
         self.read_interval = read_interval
+        self._given_source = source
         self._cache = StreamCache(max_bytes=gop_bytes, max_ms=gop_ms)
         self._outputs: set[Output] = set()
         self._source: RtmpConnection | None = None
@@ -240,6 +244,8 @@ class Relay(RelayBase):
     async def _open_source(self) -> RtmpConnection | None:
         """Play the source, trying again for ``source_wait`` seconds (the publisher may be just starting);
         None once :meth:`stop` was asked."""
+        if self._given_source is not None:
+            return None if self._stop.is_set() else self._given_source
         deadline = time.monotonic() + self.source_wait
         while not self._stop.is_set():
             attempt = asyncio.create_task(self._play_source(), name=f"relay source {self.source_url}")
