@@ -33,6 +33,9 @@ class InstanceOption:
     regex_validator: str | None = None
     default: Any = None
     secret: bool = False
+    # Makes the value when the creator gives none (e.g. a strong random password): unlike `default`, each
+    # instance gets its own, kept in its options (a secret one is shown once, in the answer to the create call).
+    generate: Callable[[], Any] | None = None
 
     def validate(self, value: Any) -> Any:
         """Returns the value in its stored form, or raises ValueError with a message for the user."""
@@ -72,6 +75,8 @@ class InstanceOption:
             data["regexValidator"] = self.regex_validator
         if self.default is not None:
             data["default"] = self.default
+        if self.generate is not None:
+            data["generated"] = True
         return data
 
 

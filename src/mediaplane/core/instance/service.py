@@ -47,6 +47,8 @@ class InstanceService:
         for option in spec.options:
             if option.name not in merged and option.default is not None:
                 merged[option.name] = option.default
+            elif merged.get(option.name) in (None, "") and option.generate is not None:
+                merged[option.name] = option.validate(option.generate())
             if option.mandatory and merged.get(option.name) in (None, "", []):
                 raise BadRequest(f"Option {option.name} is mandatory")
         return merged

@@ -1,0 +1,53 @@
+"""The API of one gosd instance: gosd's routes under `/gosd`, its error body, and a trailing slash optional
+everywhere (gosd's router told `/plans/` from `/plans`; clients use both)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mediaplane.core.instance.access import new_service_app
+from mediaplane.services.gosd.errors import GosdError, handle_gosd_error, respond
+from mediaplane.services.gosd.routes import auth, blobs, nodes, plans
+
+VERSION = "2"
+DESCRIPTION = (
+    "A device fleet compatible with gosd's API v2: get a token (POST /gosd/oauth/token), list nodes and their "
+    "points, upload blobs, keep plans. Jobs, the node agent and live points are not there yet (docs/gosd.md)."
+)
+
+
+class OptionalSlash:
+    """`/gosd/api/v2/plans` and `/gosd/api/v2/plans/` are the same route, answered directly."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            root = scope.get("root_path", "")
+            path: str = scope["path"]
+            under_root = bool(root) and path.startswith(root)
+            inner = path[len(root) :] if under_root else path
+            trimmed = inner.rstrip("/") or "/"
+            if trimmed != inner:
+                scope = {**scope, "path": (root if under_root else "") + trimmed}
+        await self.app(scope, receive, send)
+
+
+def build_gosd_app() -> ASGIApp:
+    app: FastAPI = new_service_app(title="gosd API", version=VERSION, description=DESCRIPTION, respond=respond)
+    app.router.redirect_slashes = False
+    app.add_exception_handler(GosdError, handle_gosd_error)
+    for module in (auth, nodes, blobs, plans):
+        app.include_router(module.router)
+    # As gosd: any origin, its Authorization header; downloads show their name and checksum headers.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type"],
+        expose_headers=["Content-Disposition", "Digest", "ETag", "Retry-After", "X-Checksum-Sha256"],
+    )
+    return OptionalSlash(app)
