@@ -2,8 +2,9 @@
 
 Reference: an nginx-rtmp whose application pushes every stream to two receivers (`push` twice). Measured:
 `mediaplane serve` with a rig instance whose YouTube and Twitch base URLs point at the same two receivers,
-one stream per publisher with both destinations, for each relay engine. The CPU of the whole serve process
-tree (API, its nginx, relays, any FFmpeg) is counted against the reference nginx's.
+one stream per publisher with both destinations: publishers taken by serve itself with the fan-out relay
+(the default), taken by its nginx with the fan-out relay playing them from it, and the FFmpeg relays. The CPU
+of the whole serve process tree (API, its nginx, relays, any FFmpeg) is counted against the reference nginx's.
 """
 
 from __future__ import annotations
@@ -56,11 +57,17 @@ class Rig:
         raise RuntimeError("not every destination went live")
 
 
+ENGINES = {"fanout": ("python", "fanout"), "fanout-nginx": ("nginx", "fanout"), "ffmpeg": ("nginx", "ffmpeg")}
+"""Ours, measured: the publishers' server and the relay engine (RTMP_SERVER, RELAY_ENGINE)."""
+
+
 def serve_env(engine: str) -> dict[str, str]:
+    server, relays = ENGINES[engine]
     return {
         "MEDIAPLANE_RTMP_ENABLED": "true",
         "MEDIAPLANE_RTMP_PORT": str(free_port()),
-        "MEDIAPLANE_RELAY_ENGINE": engine,
+        "MEDIAPLANE_RTMP_SERVER": server,
+        "MEDIAPLANE_RELAY_ENGINE": relays,
         **({"MEDIAPLANE_RELAY_READ_INTERVAL": os.environ["RI"]} if "RI" in os.environ else {}),
     }
 
@@ -133,9 +140,7 @@ def main() -> None:
         clip = make_live_clip(root / "clip.flv", 20 if args.quick else 60)
         with Nginx(root / "receivers", {"recva": "", "recvb": ""}) as receiver:
             reference = measure_reference(root, clip, receiver, args.streams, args.window)
-            results = {
-                e: measure_ours(root, e, clip, receiver, args.streams, args.window) for e in ("fanout", "ffmpeg")
-            }
+            results = {e: measure_ours(root, e, clip, receiver, args.streams, args.window) for e in ENGINES}
     report(args, reference, results)
 
 

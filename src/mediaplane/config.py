@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     rtmp_public_url: str | None = None  # what publishers are told, e.g. rtmp://live.example.com:1935
     nginx_path: str | None = None
     nginx_modules_dir: Path | None = None
+    # python: publishers are taken by this process itself (nginx, on a loopback port, writes only the HLS
+    # previews); nginx: nginx takes them and the relays play them from it. The ffmpeg relays need nginx.
+    rtmp_server: Literal["python", "nginx"] = "python"
     relay_engine: Literal["fanout", "ffmpeg"] = "fanout"
     # fanout: every live stream is read on one shared tick this many seconds apart (latency for CPU)
     relay_read_interval: float = Field(default=0.2, ge=0, le=2)
@@ -121,6 +124,11 @@ class Settings(BaseSettings):
             return self.public_url
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
         return f"http://{host}:{self.port}"
+
+    @property
+    def publishers_in_process(self) -> bool:
+        """Whether the ingest takes publishers itself (the relays read them without a second hop)."""
+        return self.rtmp_server == "python" and self.relay_engine == "fanout"
 
     @property
     def rtmp_base_url(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import time
@@ -46,8 +47,8 @@ class Ingest:
         return {key for _, key in self.manager.sessions}
 
 
-@pytest.fixture
-def ingest(tmp_path: Path) -> Iterator[Ingest]:
+@contextlib.contextmanager
+def running_ingest(tmp_path: Path, server: str) -> Iterator[Ingest]:
     handler = RecordingIngest(keys={"goodkey": "ref-good", "offkey": "ref-off"}, inactive={"offkey"})
     port = free_port()
     settings = make_settings(
@@ -58,11 +59,19 @@ def ingest(tmp_path: Path) -> Iterator[Ingest]:
         rtmp_port=free_port(),
         rtmp_heartbeat_seconds=1,
         ingest_node="node-a",
+        rtmp_server=server,
     )
     app = create_app(settings, registry=Registry([lives_spec(handler)]))
     with serve_in_thread(app, port) as url:
         live = Ingest(app, url, settings, handler)
         assert live.manager.supervisor.pid is not None, "the RTMP ingest did not start (see the log)"
+        yield live
+
+
+@pytest.fixture(params=["python", "nginx"])
+def ingest(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Ingest]:
+    """The ingest with publishers taken in process (the default), and with nginx taking them."""
+    with running_ingest(tmp_path, request.param) as live:
         yield live
 
 
@@ -142,7 +151,7 @@ def test_a_drop_sent_over_the_bus_disconnects_the_publisher(ingest: Ingest) -> N
         future = asyncio.run_coroutine_threadsafe(control.send("lives", "goodkey", "drop"), _loop_of(ingest))
         future.result(10)
         wait_for(lambda: proc.poll() is not None, timeout=20)
-    assert ("ref-good", "dropped") in ingest.handler.called("ended")
+    wait_for(lambda: ("ref-good", "dropped") in ingest.handler.called("ended"))  # told once the relay stopped
 
 
 def test_a_revoked_key_is_dropped_at_the_next_heartbeat(ingest: Ingest) -> None:
@@ -153,17 +162,29 @@ def test_a_revoked_key_is_dropped_at_the_next_heartbeat(ingest: Ingest) -> None:
     wait_for(lambda: ingest.handler.called("ended"))
 
 
-def test_nginx_dying_ends_every_session_and_comes_back(ingest: Ingest) -> None:
-    with publishing(ingest.rtmp("goodkey")) as proc:
+def test_nginx_dying_ends_every_session_and_comes_back(tmp_path: Path) -> None:
+    with running_ingest(tmp_path, "nginx") as ingest:
+        with publishing(ingest.rtmp("goodkey")) as proc:
+            wait_for(lambda: ingest.live_keys() == {"goodkey"})
+            pid = ingest.manager.supervisor.pid
+            assert pid is not None
+            os.kill(pid, signal.SIGKILL)
+            wait_for(lambda: ("ref-good", "lost") in ingest.handler.called("ended"))
+            wait_for(lambda: proc.poll() is not None)
+        wait_for(lambda: ingest.manager.supervisor.pid not in (None, pid), timeout=20)
+        with publishing(ingest.rtmp("goodkey")):
+            wait_for(lambda: ingest.live_keys() == {"goodkey"}, timeout=20)
+
+
+def test_publishers_taken_in_process_outlive_nginx_dying(tmp_path: Path) -> None:
+    with running_ingest(tmp_path, "python") as ingest, publishing(ingest.rtmp("goodkey")) as proc:
         wait_for(lambda: ingest.live_keys() == {"goodkey"})
         pid = ingest.manager.supervisor.pid
         assert pid is not None
-        os.kill(pid, signal.SIGKILL)
-        wait_for(lambda: ("ref-good", "lost") in ingest.handler.called("ended"))
-        wait_for(lambda: proc.poll() is not None)
-    wait_for(lambda: ingest.manager.supervisor.pid not in (None, pid), timeout=20)
-    with publishing(ingest.rtmp("goodkey")):
-        wait_for(lambda: ingest.live_keys() == {"goodkey"}, timeout=20)
+        os.kill(pid, signal.SIGKILL)  # it only writes previews here
+        wait_for(lambda: ingest.manager.supervisor.pid not in (None, pid), timeout=20)
+        assert proc.poll() is None and ingest.live_keys() == {"goodkey"}
+        assert ingest.handler.called("ended") == []
 
 
 def test_hooks_need_the_secret_token(ingest: Ingest) -> None:

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import socket
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,7 @@ from mediaplane.core.ingest.nginx import (
 from mediaplane.core.ingest.preview import PreviewMirror, preview_name, preview_url
 from mediaplane.core.ingest.session import LiveSession
 from mediaplane.core.ingest.spec import IngestHandler, Publish, Refused, SessionEnd, node_name
+from mediaplane.core.ingest.taker import PublisherTaker
 from mediaplane.kit.security import derive_key
 
 if TYPE_CHECKING:
@@ -58,11 +60,13 @@ class IngestManager:
         self.handlers = dict(handlers)
         self.node = node_name(runtime)
         self.layout = IngestLayout(ingest_root(settings.data_dir))
-        self.port = settings.rtmp_port
+        self.taker = PublisherTaker(self) if settings.publishers_in_process else None
+        self.port = settings.rtmp_port  # nginx's; a free loopback port instead when publishers are taken here
         self.token = hook_token(settings.secret)
         self.hook_base = f"http://127.0.0.1:{http_port}/_ingest/{self.token}"
         self.nginx = nginx
-        self.supervisor = NginxSupervisor(nginx, self.layout, on_restart=self._lost_all)
+        # A restart of nginx loses its publishers; when they are ours, it loses only previews for a moment.
+        self.supervisor = NginxSupervisor(nginx, self.layout, on_restart=None if self.taker else self._lost_all)
         self.sessions: dict[tuple[str, str], LiveSession] = {}
         self._lock = asyncio.Lock()
         self._listener: asyncio.Task[None] | None = None
@@ -80,11 +84,14 @@ class IngestManager:
     async def start(self) -> None:
         settings = self.runtime.settings
         apps = [AppConfig(app, handler.hls) for app, handler in sorted(self.handlers.items())]
+        host = settings.rtmp_host or settings.host
+        if self.taker is not None:
+            self.port = _free_loopback_port()
         config = render_config(
             self.nginx,
             self.layout,
             apps,
-            host=settings.rtmp_host or settings.host,
+            host="127.0.0.1" if self.taker else host,
             port=self.port,
             hook_base=self.hook_base,
             update_seconds=settings.rtmp_heartbeat_seconds,
@@ -93,6 +100,8 @@ class IngestManager:
         for handler in self.handlers.values():  # whatever this node held before is gone
             await handler.reset(self.runtime, self.node)
         await self.supervisor.start()
+        if self.taker is not None:
+            await self.taker.start(host, settings.rtmp_port)
         self._listener = asyncio.get_running_loop().create_task(self._listen())
         self.runtime.extras[MANAGER_KEY] = self
         log.info("RTMP ingest on %s (apps: %s)", settings.rtmp_base_url, ", ".join(sorted(self.handlers)))
@@ -103,6 +112,8 @@ class IngestManager:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listener
+        if self.taker is not None:
+            await self.taker.stop()
         await self.supervisor.stop()
         await self._lost_all("the ingest stopped")
 
@@ -142,7 +153,11 @@ class IngestManager:
         return hmac.compare_digest(token, self.token)
 
     async def on_publish(self, form: Mapping[str, str]) -> Refused | None:
-        publish = _publish(form)
+        return await self.open(_publish(form))
+
+    async def open(self, publish: Publish, *, taken: bool = False) -> Refused | None:
+        """Admits a publish and starts its session; ``taken``: the publisher is taken in this process (the
+        caller then hands its stream to :meth:`LiveSession.run_source`), else nginx has it."""
         handler = self.handlers.get(publish.app)
         if handler is None or not publish.key:
             return Refused("unknown", "no such application or stream key")
@@ -165,23 +180,32 @@ class IngestManager:
             publish.client_id,
             source,
             self._relay_factory(),
-            preview_url=preview_url(self.runtime.settings, publish.app, publish.key) if handler.hls else None,
+            preview_url=preview_url(self.port, self.runtime.settings, publish.app, publish.key)
+            if handler.hls
+            else None,
             mirror=self._mirror(publish.app, publish.key) if handler.hls else None,
+            taken=taken,
         )
         async with self._lock:
+            if (publish.app, publish.key) in self.sessions:  # another publisher was let in meanwhile
+                return Refused("in_use", "this stream key is already live")
             self.sessions[(publish.app, publish.key)] = session
         session.set_outputs(admission.outputs)
-        await session.source_ready(SOURCE_READY_WAIT)
+        if not taken:
+            await session.source_ready(SOURCE_READY_WAIT)
         return None
 
     async def on_publish_done(self, form: Mapping[str, str]) -> None:
-        publish = _publish(form)
+        await self.done(_publish(form))
+
+    async def done(self, publish: Publish, end: SessionEnd | None = None) -> None:
+        """The publisher left: its session ends (unless it was dropped already)."""
         async with self._lock:
             session = self.sessions.get((publish.app, publish.key))
             if session is None or session.client_id != publish.client_id:
                 return  # a refused publisher leaving, not the live one
             del self.sessions[(publish.app, publish.key)]
-        await self._end(session, SessionEnd("done", "the publisher stopped"))
+        await self._end(session, end or SessionEnd("done", "the publisher stopped"))
 
     async def on_update(self, form: Mapping[str, str]) -> bool:
         """The heartbeat of every connection; False drops it. Players are our relays: always fine."""
@@ -191,6 +215,9 @@ class IngestManager:
         session = self.sessions.get((publish.app, publish.key))
         if session is None or session.client_id != publish.client_id:
             return False
+        return await self.still_allowed(session)
+
+    async def still_allowed(self, session: LiveSession) -> bool:
         try:
             return await session.handler.still_allowed(self.runtime, session.key, session.ref)
         except Exception:
@@ -209,6 +236,9 @@ class IngestManager:
         async with self._lock:
             session = self.sessions.pop((app, key), None)
         if session is None:
+            return
+        if session.taken:  # closing the session closes its publisher's connection
+            await self._end(session, SessionEnd("dropped", "the stream key or stream changed"))
             return
         transport = httpx.AsyncHTTPTransport(uds=str(self.layout.control_socket))
         try:
@@ -232,7 +262,7 @@ class IngestManager:
         """Builds a relay when a session first has outputs (kit.rtmp is imported only then)."""
         settings = self.runtime.settings
 
-        def make(source: str, sinks: Any, on_state: Any) -> Any:
+        def make(source: str, sinks: Any, on_state: Any, stream: Any = None) -> Any:
             if settings.relay_engine == "ffmpeg":
                 from mediaplane.kit.ffmpeg import find_ffmpeg
                 from mediaplane.kit.rtmp import FFmpegRelay
@@ -240,9 +270,16 @@ class IngestManager:
                 return FFmpegRelay(source, sinks, on_state=on_state, ffmpeg=find_ffmpeg(settings.ffmpeg_path))
             from mediaplane.kit.rtmp import Relay
 
-            return Relay(source, sinks, on_state=on_state, read_interval=settings.relay_read_interval)
+            interval = settings.relay_read_interval
+            return Relay(source, sinks, on_state=on_state, read_interval=interval, source=stream)
 
         return make
+
+
+def _free_loopback_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _publish(form: Mapping[str, str]) -> Publish:

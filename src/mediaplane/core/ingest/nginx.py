@@ -252,6 +252,9 @@ class NginxSupervisor:
             code = await self._process.wait()
             if self._stopping:
                 return
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                # Its workers outlive a master that was killed, and hold the ports the next one needs.
+                os.killpg(self._process.pid, signal.SIGKILL)
             log.error(
                 "the RTMP ingest (nginx) exited with %s; restarting in %.1fs: see %s",
                 code,

@@ -41,9 +41,9 @@ def preview_name(settings: Settings, app: str, key: str) -> str:
     return digest.hexdigest()[:32]
 
 
-def preview_url(settings: Settings, app: str, key: str) -> str:
-    """Where a live session publishes its preview (the local nginx)."""
-    return f"rtmp://127.0.0.1:{settings.rtmp_port}/{preview_app(app)}/{preview_name(settings, app, key)}"
+def preview_url(port: int, settings: Settings, app: str, key: str) -> str:
+    """Where a live session publishes its preview: the local nginx, listening on ``port``."""
+    return f"rtmp://127.0.0.1:{port}/{preview_app(app)}/{preview_name(settings, app, key)}"
 
 
 async def preview_playlist(runtime: Runtime, app: str, key: str) -> tuple[str, str] | None:

@@ -46,6 +46,7 @@ class LiveSession:
         make_relay: Any,
         preview_url: str | None = None,
         mirror: PreviewMirror | None = None,
+        taken: bool = False,
     ) -> None:
         self.runtime = runtime
         self.handler = handler
@@ -53,7 +54,8 @@ class LiveSession:
         self.ref = ref
         self.client_id = client_id
         self.source_url = source_url
-        self._make_relay = make_relay  # (source_url, sinks, on_state) -> Relay | FFmpegRelay
+        self._make_relay = make_relay  # (source_url, sinks, on_state, source=None) -> Relay | FFmpegRelay
+        self.taken = taken  # the publisher is taken in this process: run_source() relays it
         self._outputs: tuple[Output, ...] = ()
         self._relay: Any = None
         self._task: asyncio.Task[None] | None = None
@@ -110,7 +112,7 @@ class LiveSession:
             return
         if self._relay is not None:
             self._relay.set_sinks(self._sinks())
-        elif (self._outputs or self.previewing) and self._task is None:
+        elif (self._outputs or self.previewing) and self._task is None and not self.taken:
             self._task = asyncio.get_running_loop().create_task(self._run(), name=f"relay {self.app}/{self.ref}")
 
     def _sinks(self) -> list[Sink]:
@@ -136,6 +138,17 @@ class LiveSession:
     def states(self) -> list[OutputState]:
         states = self._relay.states() if self._relay is not None else []
         return [state for state in states if state.id != PREVIEW_SINK]
+
+    async def run_source(self, stream: Any) -> None:
+        """Relays a publisher taken in this process until it leaves or the session closes. The relay
+        reads it even with no outputs: nothing else drains its socket."""
+        if self._closed:
+            return
+        self._relay = self._make_relay(self.source_url, self._sinks(), self._on_state, stream=stream)
+        try:
+            await self._relay.run()
+        finally:
+            self._relay = None
 
     async def _run(self) -> None:
         """The relay ends when its source does; while the publisher is still here, start it again."""

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import itertools
 import logging
 import struct
 from collections import deque
@@ -55,6 +57,8 @@ class PublishRequest:
     """The query of the stream name (``key?token=…``)."""
     tc_url: str = ""
     addr: str = ""
+    client_id: str = ""
+    """This server's number for the connection, unique while it runs."""
 
 
 Admit = Callable[[PublishRequest], Awaitable[str | None]]
@@ -76,7 +80,7 @@ class PublishedStream(RtmpConnection):
             return
         self._commands.append(command)
 
-    async def _setup(self, admit: Admit, addr: str) -> bool:
+    async def _setup(self, admit: Admit, addr: str, client_id: str) -> bool:
         """Answer the publisher's commands up to its publish; True once it publishes (admitted)."""
         app, tc_url = "", ""
         while True:
@@ -92,7 +96,11 @@ class PublishedStream(RtmpConnection):
             elif command.name == "createStream":
                 self._answer(command, None, float(STREAM_ID))
             elif command.name == "publish":
-                return await self._publish(command, admit, app, tc_url, addr)
+                return await self._publish(command, admit, PublishRequest(app, "", {}, tc_url, addr, client_id))
+            elif command.name == "play":
+                self.send(_on_status(STREAM_ID, "error", "NetStream.Play.Failed", "this server takes publishers only"))
+                await self.drain()
+                return False
             elif command.name in _ANSWERED:
                 self._answer(command, None)
             await self.drain()
@@ -103,10 +111,10 @@ class PublishedStream(RtmpConnection):
         self.send(m.set_chunk_size(self._out_chunk_size))
         self._chunks_out.chunk_size = self._out_chunk_size
 
-    async def _publish(self, command: m.Command, admit: Admit, app: str, tc_url: str, addr: str) -> bool:
+    async def _publish(self, command: m.Command, admit: Admit, connection: PublishRequest) -> bool:
         raw = command.args[0] if command.args and isinstance(command.args[0], str) else ""
         name, _, query = raw.partition("?")
-        request = PublishRequest(app, name, dict(parse_qsl(query)), tc_url, addr)
+        request = dataclasses.replace(connection, name=name, args=dict(parse_qsl(query)))
         refusal = "no stream name" if not name else await admit(request)
         stream_id = self.stream_id = STREAM_ID
         if refusal is not None:
@@ -114,7 +122,7 @@ class PublishedStream(RtmpConnection):
             await self.drain()
             return False
         self.request = request
-        self.url = RtmpUrl("rtmp", addr or "client", 0, app, name)
+        self.url = RtmpUrl("rtmp", request.addr or "client", 0, request.app, name)
         self._mode = "receive"
         self.send(m.user_control(m.STREAM_BEGIN, stream_id))
         self.send(_on_status(stream_id, "status", "NetStream.Publish.Start", f"{name} is now published."))
@@ -145,6 +153,7 @@ class PublishServer:
         self._admit = admit
         self._on_stream = on_stream
         self._tasks: set[asyncio.Task[None]] = set()
+        self._ids = itertools.count(1)
 
     @classmethod
     async def start(cls, host: str, port: int, *, admit: Admit, on_stream: OnStream) -> PublishServer:
@@ -179,7 +188,7 @@ class PublishServer:
         try:
             async with asyncio.timeout(SETUP_TIMEOUT):
                 await server_handshake(reader, writer)
-                admitted = await stream._setup(self._admit, addr)
+                admitted = await stream._setup(self._admit, addr, str(next(self._ids)))
             if admitted:
                 await self._on_stream(stream)
         except (RtmpError, TimeoutError, RtmpProtocolError) as exc:
