@@ -109,3 +109,32 @@ async def test_the_relay_reads_a_publisher_taken_in_process(nginx: NginxRtmp, tm
         got = probe(path)
         assert (got.video_codec, got.audio_codec) == ("h264", "aac")
         assert got.video_frames == 75
+
+
+async def test_players_are_refused_at_once() -> None:
+    got = Recorder()
+    server = await PublishServer.start("127.0.0.1", 0, admit=got.admit, on_stream=got.on_stream)
+    client = await RtmpConnection.open(f"rtmp://127.0.0.1:{server.port}/live/key")
+    try:
+        try:
+            await client.play(wait=5)
+            raise AssertionError("a play was served")
+        except RtmpError as exc:
+            assert "publishers only" in str(exc)
+    finally:
+        await client.close()
+        await server.close()
+    assert got.requests == []
+
+
+async def test_a_connection_that_never_publishes_is_closed() -> None:
+    got = Recorder()
+    server = await PublishServer.start("127.0.0.1", 0, admit=got.admit, on_stream=got.on_stream)
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    try:
+        writer.write(b"\x07" + bytes(1536))  # not RTMP version 3
+        await writer.drain()
+        assert await asyncio.wait_for(reader.read(), 5) == b""  # closed without an answer
+    finally:
+        writer.close()
+        await server.close()
