@@ -7,7 +7,7 @@ service's own body) all become a `CliError` carrying the HTTP status, so command
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 from urllib.parse import quote
 
 import httpx
@@ -217,3 +217,33 @@ class InstanceApi:
 
     def restart(self, name: str) -> None:
         self.client.request("POST", self._url(name, "restart"), headers=self._headers)
+
+
+SERVICE_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+
+class ServiceClient:
+    """The CLI's client of one instance's own API (encore, rig, gosd …): one connection pool with the
+    CLI's user agent, paths under `base_url`, closed by its `with` block."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url
+        default = {"user-agent": f"mediaplane-cli/{__version__}", "accept": "application/json"}
+        self._http = httpx.Client(timeout=SERVICE_TIMEOUT, transport=transport, headers={**default, **(headers or {})})
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._http.close()
+
+    def url(self, path: str) -> str:
+        return self.base_url + path.lstrip("/")

@@ -5,25 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import TracebackType
 from typing import Any, BinaryIO
 from urllib.parse import quote, urlsplit
 
 import httpx
 
-from mediaplane import __version__
-from mediaplane.cli.client import InstanceApi, error_message
+from mediaplane.cli.client import InstanceApi, ServiceClient, error_message
 from mediaplane.cli.errors import CliError
 from mediaplane.cli.state import CliState
 
 SERVICE_ID = "encore"
 JSON = dict[str, Any]
 CHUNK = 1 << 20
-TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 TRANSFER_TIMEOUT = httpx.Timeout(300.0, connect=5.0)
 
 
-class EncoreApi:
+class EncoreApi(ServiceClient):
     """One encore instance at its `url`, called with `x-jwt: Bearer <SAT>`; error answers become a CliError.
 
     A SAT lasts an hour and `--wait` may follow a job for longer: on a 401, `renew` (if given) makes a new SAT
@@ -38,28 +35,9 @@ class EncoreApi:
         renew: Callable[[], str] | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.base_url = url.rstrip("/") + "/"
+        headers = {"x-jwt": f"Bearer {sat}", "accept": "application/hal+json, application/json"}
+        super().__init__(url.rstrip("/") + "/", headers=headers, transport=transport)
         self._renew = renew
-        self._http = httpx.Client(
-            timeout=TIMEOUT,
-            transport=transport,
-            headers={
-                "x-jwt": f"Bearer {sat}",
-                "user-agent": f"mediaplane-cli/{__version__}",
-                "accept": "application/hal+json, application/json",
-            },
-        )
-
-    def __enter__(self) -> EncoreApi:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._http.close()
-
-    def url(self, path: str) -> str:
-        return self.base_url + path.lstrip("/")
 
     @contextmanager
     def _calling(self, method: str, path: str) -> Iterator[None]:

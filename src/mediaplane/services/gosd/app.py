@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from mediaplane.core.instance.access import new_service_app
+from mediaplane.core.instance.slash import OptionalSlash
 from mediaplane.services.gosd.errors import GosdError, handle_gosd_error, respond
 from mediaplane.services.gosd.routes import auth, blobs, nodes, plans
 
@@ -16,24 +17,6 @@ DESCRIPTION = (
     "A device fleet compatible with gosd's API v2: get a token (POST /gosd/oauth/token), list nodes and their "
     "points, upload blobs, keep plans. Jobs, the node agent and live points are not there yet (docs/gosd.md)."
 )
-
-
-class OptionalSlash:
-    """`/gosd/api/v2/plans` and `/gosd/api/v2/plans/` are the same route, answered directly."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            root = scope.get("root_path", "")
-            path: str = scope["path"]
-            under_root = bool(root) and path.startswith(root)
-            inner = path[len(root) :] if under_root else path
-            trimmed = inner.rstrip("/") or "/"
-            if trimmed != inner:
-                scope = {**scope, "path": (root if under_root else "") + trimmed}
-        await self.app(scope, receive, send)
 
 
 def build_gosd_app() -> ASGIApp:

@@ -18,20 +18,17 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import httpx
 
-from mediaplane import __version__
-from mediaplane.cli.client import InstanceApi, error_message
+from mediaplane.cli.client import InstanceApi, ServiceClient, error_message
 from mediaplane.cli.errors import CliError
 from mediaplane.cli.profile import config_path, write_private_json
 from mediaplane.cli.state import CliState
 
 SERVICE_ID = "gosd"
 JSON = dict[str, Any]
-TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 TOKENS_NAME = "gosd-tokens.json"
 USERNAME_ENV = "MEDIAPLANE_GOSD_USERNAME"
 PASSWORD_ENV = "MEDIAPLANE_GOSD_PASSWORD"
@@ -106,7 +103,7 @@ def env_credentials(client_id: str, env: Mapping[str, str] | None = None) -> Cre
     return Credentials(username, password, env.get(CLIENT_ID_ENV) or client_id, secret)
 
 
-class GosdApi:
+class GosdApi(ServiceClient):
     """One gosd instance at `url` (the instance URL; the API is under its `gosd/`)."""
 
     def __init__(
@@ -118,27 +115,11 @@ class GosdApi:
         login_hint: str = "log in first",
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.base_url = instance_key(url) + "gosd/"
+        super().__init__(instance_key(url) + "gosd/", transport=transport)
         self.instance_url = instance_key(url)
         self.token = token
         self._credentials = credentials
         self._login_hint = login_hint
-        self._http = httpx.Client(
-            timeout=TIMEOUT,
-            transport=transport,
-            headers={"user-agent": f"mediaplane-cli/{__version__}", "accept": "application/json"},
-        )
-
-    def __enter__(self) -> GosdApi:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._http.close()
-
-    def url(self, path: str) -> str:
-        return self.base_url + path.lstrip("/")
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from mediaplane.core.instance.access import new_service_app
+from mediaplane.core.instance.slash import OptionalSlash
 from mediaplane.services.rig.errors import RigError, handle_rig_error, respond
 from mediaplane.services.rig.routes import accounts, agents, destinations, home, preview, streams
 
@@ -15,23 +16,6 @@ DESCRIPTION = (
     "Multistreaming compatible with xplex rig's HTTP API v1: create an account, log in, create a stream, add "
     "destinations (YouTube, Twitch, any RTMP/RTMPS URL), then publish to the stream's ingestUrl."
 )
-
-
-class OptionalSlash:
-    """`/streams` and `/streams/` are the same route, answered directly (rig's router redirected)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            root = scope.get("root_path", "")
-            path: str = scope["path"]
-            inner = path[len(root) :] if root and path.startswith(root) else path
-            trimmed = inner.rstrip("/") or "/"
-            if trimmed != inner:
-                scope = {**scope, "path": (root if root and path.startswith(root) else "") + trimmed}
-        await self.app(scope, receive, send)
 
 
 def build_rig_app() -> ASGIApp:

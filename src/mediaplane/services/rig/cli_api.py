@@ -12,21 +12,18 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from mediaplane import __version__
-from mediaplane.cli.client import InstanceApi, error_message
+from mediaplane.cli.client import InstanceApi, ServiceClient, error_message
 from mediaplane.cli.errors import CliError
 from mediaplane.cli.state import CliState
 from mediaplane.services.rig.cli_tokens import SavedLogin, instance_key, save_login, saved_login
 
 SERVICE_ID = "rig"
 JSON = dict[str, Any]
-TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 USERNAME_ENV = "MEDIAPLANE_RIG_USERNAME"
 PASSWORD_ENV = "MEDIAPLANE_RIG_PASSWORD"
 INVALID_CREDENTIALS = 1003
@@ -92,7 +89,7 @@ def rig_error(response: httpx.Response) -> RigApiError:
     return RigApiError(error_message(response), status=response.status_code, error_code=None)
 
 
-class RigApi:
+class RigApi(ServiceClient):
     """One rig instance at `url`. Calls that need an account send its token; without one (or when it is refused
     with 1003) the `credentials`, if any, log in again once and `on_login` is told the new token."""
 
@@ -106,27 +103,11 @@ class RigApi:
         login_hint: str = "log in first",
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.base_url = instance_key(url)
+        super().__init__(instance_key(url), transport=transport)
         self.token = token
         self._credentials = credentials
         self._on_login = on_login
         self._login_hint = login_hint
-        self._http = httpx.Client(
-            timeout=TIMEOUT,
-            transport=transport,
-            headers={"user-agent": f"mediaplane-cli/{__version__}", "accept": "application/json"},
-        )
-
-    def __enter__(self) -> RigApi:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._http.close()
-
-    def url(self, path: str) -> str:
-        return self.base_url + path.lstrip("/")
 
     # -- transport -------------------------------------------------------------------------------
 
