@@ -77,6 +77,13 @@ class TestReader:
         data = fmt0(4, 10, 1, 8, 1) + b"a" + basic(3, 4) + b"b"
         assert [m.timestamp for m in ChunkReader().feed(data)] == [10, 20]
 
+    def test_a_message_across_chunks_in_one_read(self) -> None:
+        payload = bytes(range(256)) * 3
+        reader = ChunkReader()
+        data = encode_message(Message(9, 1, 40, payload), 128, 6) + encode_message(Message(8, 1, 41, b"a"), 128, 4)
+        assert reader.feed(data + b"\x06") == [Message(9, 1, 40, payload), Message(8, 1, 41, b"a")]
+        assert reader.buffered == 1
+
     def test_chunk_streams_interleave(self) -> None:
         video = b"V" * 200
         data = fmt0(6, 0, 200, 9, 1) + video[:128]
@@ -201,3 +208,14 @@ def test_write_then_read_round_trip(items: list[Message], chunk_size: int, step:
     for i in range(0, len(wire), step):
         out += reader.feed(wire[i : i + step])
     assert out == items
+
+
+@settings(max_examples=60)
+@given(st.lists(messages, max_size=8), st.sampled_from([1, 7, 128, 4096]), st.data())
+def test_whole_messages_in_one_read(items: list[Message], chunk_size: int, data: st.DataObject) -> None:
+    """Every message's chunks back to back in one read: put together in one go (interleaved ones too)."""
+    csids = [data.draw(st.sampled_from([2, 3, 63, 64, 320])) for _ in items]
+    wire = b"".join(encode_message(m, chunk_size, csid) for m, csid in zip(items, csids, strict=True))
+    reader = ChunkReader(chunk_size)
+    assert reader.feed(wire) == items
+    assert reader.buffered == 0

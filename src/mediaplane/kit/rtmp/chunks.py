@@ -172,6 +172,12 @@ class ChunkReader:
         elif new_message:
             stream.timestamp = (stream.timestamp + stream.delta) & 0xFFFFFFFF
 
+        if new_message and size < length and csid < 64 and not extended:
+            whole = self._whole(buf, data_start, length, 0xC0 | csid, end)
+            if whole is not None:
+                payload, stop = whole
+                self._done(Message(stream.type_id, stream.stream_id, stream.timestamp, payload), messages)
+                return stop - pos
         if size:
             stream.parts.append(bytes(buf[data_start : data_start + size]))
             stream.received += size
@@ -179,10 +185,27 @@ class ChunkReader:
             payload = stream.parts[0] if len(stream.parts) == 1 else b"".join(stream.parts)
             stream.parts = []
             stream.received = 0
-            message = Message(stream.type_id, stream.stream_id, stream.timestamp, payload)
-            self._control(message)
-            messages.append(message)
+            self._done(Message(stream.type_id, stream.stream_id, stream.timestamp, payload), messages)
         return data_start + size - pos
+
+    def _whole(self, buf: bytearray, data_start: int, length: int, header: int, end: int) -> tuple[bytes, int] | None:
+        """A message whose continuation chunks follow its first chunk back to back and have all arrived (what
+        encoders send): its payload, put together in one go, and where it ends. None otherwise: another chunk
+        stream's chunk in between, or not all of it here yet; the chunks are then read one by one."""
+        size = self.chunk_size
+        stop = data_start + length + (length - 1) // size  # the payload and one header byte per continuation
+        if stop > end:
+            return None
+        heads = range(data_start + size, stop, size + 1)
+        if any(buf[i] != header for i in heads):
+            return None
+        with memoryview(buf) as view:
+            parts = [view[data_start : data_start + size]] + [view[i + 1 : min(i + 1 + size, stop)] for i in heads]
+            return b"".join(parts), stop
+
+    def _done(self, message: Message, messages: list[Message]) -> None:
+        self._control(message)
+        messages.append(message)
 
     def _control(self, message: Message) -> None:
         if message.stream_id != 0 or len(message.payload) < 4:
