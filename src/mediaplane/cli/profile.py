@@ -7,6 +7,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mediaplane.cli.errors import CliError
 
@@ -51,6 +52,18 @@ def save_config(config: SavedConfig, path: Path | None = None) -> Path:
     """Writes the saved connection (it holds a PAT) privately."""
     path = path or config_path()
     return write_private_json(path, {"url": config.url, "token": config.token})
+
+
+def read_saved_json(path: Path) -> Any:
+    """What a file of saved logins holds, None when there is none; a CliError when it cannot be read."""
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise CliError(f"Cannot read {path}: {exc.strerror}") from exc
+    except ValueError as exc:
+        raise CliError(f"{path} is not valid JSON; delete it and log in again") from exc
 
 
 def write_private_json(path: Path, data: object) -> Path:

@@ -11,7 +11,6 @@ Imported on every CLI start: typer, httpx and the CLI's own helpers only, never 
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Iterator, Mapping
@@ -24,7 +23,7 @@ import httpx
 
 from mediaplane.cli.client import InstanceApi, ServiceClient, error_message
 from mediaplane.cli.errors import CliError
-from mediaplane.cli.profile import config_path, write_private_json
+from mediaplane.cli.profile import config_path, read_saved_json, write_private_json
 from mediaplane.cli.state import CliState
 
 SERVICE_ID = "gosd"
@@ -61,15 +60,7 @@ def instance_key(url: str) -> str:
 
 
 def load_tokens(path: Path | None = None) -> dict[str, SavedToken]:
-    path = path or tokens_path()
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        return {}
-    except OSError as exc:
-        raise CliError(f"Cannot read {path}: {exc.strerror}") from exc
-    except ValueError as exc:
-        raise CliError(f"{path} is not valid JSON; delete it and log in again") from exc
+    data = read_saved_json(path or tokens_path())
     saved = {}
     for url, entry in (data if isinstance(data, dict) else {}).items():
         if isinstance(entry, dict) and isinstance(entry.get("token"), str) and isinstance(entry.get("expiresAt"), int):

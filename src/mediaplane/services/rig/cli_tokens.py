@@ -7,12 +7,11 @@ instance's URL.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from mediaplane.cli.errors import CliError
-from mediaplane.cli.profile import config_path, write_private_json
+from mediaplane.cli.profile import config_path, read_saved_json, write_private_json
 
 TOKENS_NAME = "rig-tokens.json"
 
@@ -35,14 +34,9 @@ class SavedLogin:
 def load_logins(path: Path | None = None) -> dict[str, SavedLogin]:
     """Every saved login by instance URL; entries that are not a username and a token are skipped."""
     path = path or tokens_path()
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
+    data = read_saved_json(path)
+    if data is None:
         return {}
-    except OSError as exc:
-        raise CliError(f"Cannot read {path}: {exc.strerror}") from exc
-    except ValueError as exc:
-        raise CliError(f"{path} is not valid JSON; delete it and log in again") from exc
     if not isinstance(data, dict):
         raise CliError(f"{path} must hold a JSON object; delete it and log in again")
     logins = {}
