@@ -4,6 +4,7 @@ without a second hop to real receivers, refusals, and the ways a publish ends.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 
 from kit_rtmp_support import FFmpegReceiver, NginxRtmp, eventually, probe, publisher, stop_process
@@ -28,8 +29,10 @@ class Recorder:
         return self.refuse
 
     async def on_stream(self, stream: PublishedStream) -> None:
-        await poller_for(0.05).follow(stream, self.media.extend)
-        self.ended.append(stream.end_reason)
+        try:
+            await poller_for(0.05).follow(stream, self.media.extend)
+        finally:
+            self.ended.append(stream.end_reason)
 
 
 async def test_ffmpeg_publishes_and_the_stream_is_read_on_a_tick() -> None:
@@ -138,3 +141,24 @@ async def test_a_connection_that_never_publishes_is_closed() -> None:
     finally:
         writer.close()
         await server.close()
+
+
+async def test_a_publisher_gone_right_after_admission_still_reaches_on_stream() -> None:
+    """What admit began (a live session) must be ended by its owner even if the publisher never heard yes."""
+    got = Recorder()
+    client: list[RtmpConnection] = []
+
+    async def admit_then_vanish(request: PublishRequest) -> str | None:
+        client[0].abort()
+        await asyncio.sleep(0.1)
+        return await got.admit(request)
+
+    server = await PublishServer.start("127.0.0.1", 0, admit=admit_then_vanish, on_stream=got.on_stream)
+    client.append(await RtmpConnection.open(f"rtmp://127.0.0.1:{server.port}/live/key"))
+    try:
+        with contextlib.suppress(RtmpError):
+            await client[0].publish(wait=5)
+        await eventually(lambda: got.ended, within=10)
+    finally:
+        await server.close()
+    assert [r.name for r in got.requests] == ["key"] and got.media == []

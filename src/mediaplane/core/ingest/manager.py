@@ -232,21 +232,22 @@ class IngestManager:
             session.set_outputs(await session.handler.outputs(self.runtime, key, session.ref))
 
     async def drop(self, app: str, key: str) -> None:
-        """Disconnects the publisher; nginx then sends publish_done, which ends the session."""
+        """Disconnects the publisher and ends its session (nginx's publish_done that follows finds none)."""
         async with self._lock:
             session = self.sessions.pop((app, key), None)
         if session is None:
             return
-        if session.taken:  # closing the session closes its publisher's connection
-            await self._end(session, SessionEnd("dropped", "the stream key or stream changed"))
-            return
+        if not session.taken:  # a publisher taken here goes with its session's relay, in _end
+            await self._drop_from_nginx(app, key, session.ref)
+        await self._end(session, SessionEnd("dropped", "the stream key or stream changed"))
+
+    async def _drop_from_nginx(self, app: str, key: str, ref: str) -> None:
         transport = httpx.AsyncHTTPTransport(uds=str(self.layout.control_socket))
         try:
             async with httpx.AsyncClient(transport=transport, timeout=5) as client:
                 await client.get("http://ingest/control/drop/publisher", params={"app": app, "name": key})
         except httpx.HTTPError:
-            log.warning("could not drop the publisher of %s/%s", app, session.ref, exc_info=True)
-        await self._end(session, SessionEnd("dropped", "the stream key or stream changed"))
+            log.warning("could not drop the publisher of %s/%s", app, ref, exc_info=True)
 
     async def _end(self, session: LiveSession, end: SessionEnd) -> None:
         await session.close()

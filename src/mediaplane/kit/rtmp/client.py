@@ -231,8 +231,11 @@ class RtmpConnection:
             raise RtmpConnectionError("only a plain TCP connection can be polled")
         if self._raw is not None:
             return
+        try:
+            raw = socket.fromfd(sock.fileno(), sock.family, sock.type)
+        except OSError as exc:  # closed under us (the peer left, or it was aborted)
+            raise RtmpConnectionError(f"the connection to {self.url.host} was lost: {exc}") from exc
         transport.pause_reading()
-        raw = socket.fromfd(sock.fileno(), sock.family, sock.type)
         raw.setblocking(False)
         self._raw = raw
         # What the stream reader already holds came first. It has no public way to hand it over.

@@ -137,11 +137,9 @@ class Output:
     def take(self, entries: list[tuple[Item, bool]], largest: int) -> None:
         """Every message of one read from the source, each with its ``sync`` flag (see :meth:`offer`);
         ``largest``: the size of the largest payload among them."""
-        if self.skipping or self.blocked or self.queue or self.error is not None or not self.video_started:
-            for entry, sync in entries:
-                self.offer(entry, sync)
-        elif largest <= self.limit:  # the usual case, where offer() would take every message as it is
-            self.batch.extend([entry for entry, _ in entries])
+        plain = not (self.skipping or self.blocked or self.queue or self.error is not None)
+        if plain and self.video_started and largest <= self.limit:
+            self.batch.extend([entry for entry, _ in entries])  # what offer() would do with each, at once
         else:
             for entry, sync in entries:
                 self.offer(entry, sync)

@@ -31,7 +31,7 @@ from urllib.parse import parse_qsl
 from mediaplane.kit.rtmp import messages as m
 from mediaplane.kit.rtmp.chunks import Message
 from mediaplane.kit.rtmp.client import RtmpConnection
-from mediaplane.kit.rtmp.errors import RtmpError, RtmpProtocolError
+from mediaplane.kit.rtmp.errors import RtmpError
 from mediaplane.kit.rtmp.handshake import server_handshake
 from mediaplane.kit.rtmp.url import RtmpUrl
 
@@ -80,8 +80,8 @@ class PublishedStream(RtmpConnection):
             return
         self._commands.append(command)
 
-    async def _setup(self, admit: Admit, addr: str, client_id: str) -> bool:
-        """Answer the publisher's commands up to its publish; True once it publishes (admitted)."""
+    async def _setup(self, admit: Admit, addr: str, client_id: str) -> None:
+        """Answer the publisher's commands up to its publish; ``request`` is set once it is admitted."""
         app, tc_url = "", ""
         while True:
             while not self._commands:
@@ -96,11 +96,12 @@ class PublishedStream(RtmpConnection):
             elif command.name == "createStream":
                 self._answer(command, None, float(STREAM_ID))
             elif command.name == "publish":
-                return await self._publish(command, admit, PublishRequest(app, "", {}, tc_url, addr, client_id))
+                await self._publish(command, admit, PublishRequest(app, "", {}, tc_url, addr, client_id))
+                return
             elif command.name == "play":
                 self.send(_on_status(STREAM_ID, "error", "NetStream.Play.Failed", "this server takes publishers only"))
                 await self.drain()
-                return False
+                return
             elif command.name in _ANSWERED:
                 self._answer(command, None)
             await self.drain()
@@ -111,7 +112,7 @@ class PublishedStream(RtmpConnection):
         self.send(m.set_chunk_size(self._out_chunk_size))
         self._chunks_out.chunk_size = self._out_chunk_size
 
-    async def _publish(self, command: m.Command, admit: Admit, connection: PublishRequest) -> bool:
+    async def _publish(self, command: m.Command, admit: Admit, connection: PublishRequest) -> None:
         raw = command.args[0] if command.args and isinstance(command.args[0], str) else ""
         name, _, query = raw.partition("?")
         request = dataclasses.replace(connection, name=name, args=dict(parse_qsl(query)))
@@ -120,14 +121,13 @@ class PublishedStream(RtmpConnection):
         if refusal is not None:
             self.send(_on_status(stream_id, "error", "NetStream.Publish.BadName", refusal))
             await self.drain()
-            return False
-        self.request = request
+            return
+        self.request = request  # admitted: from here on the stream goes to on_stream, whatever happens
         self.url = RtmpUrl("rtmp", request.addr or "client", 0, request.app, name)
         self._mode = "receive"
         self.send(m.user_control(m.STREAM_BEGIN, stream_id))
         self.send(_on_status(stream_id, "status", "NetStream.Publish.Start", f"{name} is now published."))
         await self.drain()
-        return True
 
     async def close(self, *, grace: float = 2.0) -> None:
         self.stream_id = 0  # the publisher's stream: a server sends it no deleteStream
@@ -186,13 +186,15 @@ class PublishServer:
         addr = str(peer[0]) if isinstance(peer, tuple) else ""
         stream = PublishedStream(reader, writer, RtmpUrl("rtmp", addr or "client", 0, "", ""))
         try:
-            async with asyncio.timeout(SETUP_TIMEOUT):
-                await server_handshake(reader, writer)
-                admitted = await stream._setup(self._admit, addr, str(next(self._ids)))
-            if admitted:
+            try:
+                async with asyncio.timeout(SETUP_TIMEOUT):
+                    await server_handshake(reader, writer)
+                    await stream._setup(self._admit, addr, str(next(self._ids)))
+            except (RtmpError, TimeoutError) as exc:
+                log.info("publisher %s: %s", addr, exc)
+            if stream.request is not None:
+                # Admitted, even if the publisher left before hearing so: its owner ends what admit began.
                 await self._on_stream(stream)
-        except (RtmpError, TimeoutError, RtmpProtocolError) as exc:
-            log.info("publisher %s: %s", addr, exc)
         except Exception:
             log.exception("publisher %s: the stream's handler failed", addr)
         finally:
