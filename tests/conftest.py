@@ -27,6 +27,7 @@ def make_settings(data_dir: Path, database_url: str, **overrides: object) -> Set
         "secret_key": TEST_SECRET,
         "run_workers": False,
         "rtmp_enabled": False,  # tests that publish turn the ingest on, on a free port
+        "mqtt_enabled": False,  # tests of device nodes turn the broker on, on a free port
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -56,6 +56,7 @@ def create_app(
     runtime: Runtime | None = None,
     run_workers: bool | None = None,
     run_ingest: bool | None = None,
+    run_background: bool = True,
 ) -> MediaplaneApp:
     """Builds the app. With `runtime` given, the caller owns it (tests); otherwise lifespan opens it."""
     settings = runtime.settings if runtime is not None else (settings or Settings())
@@ -75,7 +76,11 @@ def create_app(
             rt.jobs.start_workers(workers)
         ingest = await _start_ingest(rt) if (run_ingest if run_ingest is not None else settings.rtmp_enabled) else None
         try:
-            yield
+            async with AsyncExitStack() as background:
+                for spec in rt.registry if run_background else ():
+                    if spec.background is not None:
+                        await background.enter_async_context(spec.background(rt))
+                yield
         finally:
             if ingest is not None:
                 await ingest.stop()

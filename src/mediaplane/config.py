@@ -89,6 +89,14 @@ class Settings(BaseSettings):
     relay_read_interval: float = Field(default=0.2, ge=0, le=2)
     rtmp_heartbeat_seconds: int = Field(default=20, ge=1)  # how often a live publish is checked again
     ingest_node: str | None = None  # this ingest's name in stream state; the host name when unset
+    # The MQTT broker device nodes (gosd) talk through: an external one (mqtt://user:pass@host:port), or, when
+    # unset and mqtt_enabled, one embedded in serve on mqtt_host:mqtt_port.
+    mqtt_url: str | None = None
+    mqtt_enabled: bool = True
+    mqtt_host: str | None = None  # the address the embedded broker listens on; `host` when unset
+    mqtt_port: int = Field(default=1884, ge=1, le=65535)  # not 1883: a system Mosquitto often has it
+    mqtt_public_url: str | None = None  # what node agents are told, e.g. mqtt://mqtt.example.com:1884
+    mqtt_topic_prefix: str = ""  # put before every topic, to share one broker between deployments
     log_level: str = "INFO"
     log_json: bool = False
 

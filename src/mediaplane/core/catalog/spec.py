@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -141,6 +142,9 @@ class ServiceSpec:
     cli: Callable[[], Any] | None = None
     # Returns the service's side of the live RTMP ingest (publishes to rtmp://HOST:PORT/<handler.app>/<key>).
     ingest: Callable[[], IngestHandler] | None = None
+    # What the service runs beside the API for as long as a serving process lives (a broker, a watcher).
+    # Entered after the runtime is open, left before it closes; `mediaplane worker` processes do not run it.
+    background: Callable[[Runtime], AbstractAsyncContextManager[None]] | None = None
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9]*", self.id):

@@ -71,6 +71,10 @@ class GosdNode(Model):
     type_name: Mapped[str] = mapped_column(String(32))
     secret_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     secret_set_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Presence, from the node's retained `nodes/{id}/status` (its last will says offline).
+    online: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    seen_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -134,3 +138,33 @@ class GosdPlanFile(Model):
     plan_id: Mapped[int] = mapped_column(ForeignKey("gosd_plans.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(255))
     blob_id: Mapped[int] = mapped_column(ForeignKey("gosd_blobs.id"))
+
+
+class GosdJob(Model):
+    """One run of a plan (gosd's `plan_logs`): `job_id` counts per plan; the state and times are mediaplane's.
+
+    `files` maps keys to blob ids (the job's inputs, and its outputs such as the script log `luavm`)."""
+
+    __tablename__ = "gosd_jobs"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "job_id"),
+        Index("ix_gosd_jobs_node_state", "node_id", "state"),
+        Index("ix_gosd_jobs_instance_id", "instance_id", "id"),
+        NEVER_REUSED,
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"))
+    plan_id: Mapped[int] = mapped_column(ForeignKey("gosd_plans.id", ondelete="CASCADE"))
+    job_id: Mapped[int] = mapped_column(Integer)
+    node_id: Mapped[int] = mapped_column(Integer)  # the plan's node when the job was made
+    files: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    extra: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="queued")  # queued|running|succeeded|failed|cancelled
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    run_id: Mapped[str | None] = mapped_column(String(36), default=None)  # the platform's durable job
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)

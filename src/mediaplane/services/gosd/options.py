@@ -64,6 +64,21 @@ OPTIONS = [
         regex_validator=r"[1-9][0-9]{0,5}",
         default=str(DEFAULT_MAX_BLOB_MB),
     ),
+    InstanceOption(
+        name="webhookUrl",
+        label="Webhook URL",
+        description="Receives job.queued, job.running, job.succeeded, job.failed, job.cancelled, node.online and "
+        "node.offline",
+        regex_validator=r"(https?://\S+)?",
+    ),
+    InstanceOption(
+        name="webhookSecret",
+        label="Webhook secret",
+        description="Signs every webhook (X-Mediaplane-Signature, HMAC-SHA256; generated when not given)",
+        regex_validator=r"[\x21-\x7e]{8,256}",
+        secret=True,
+        generate=new_secret,
+    ),
 ]
 
 
@@ -74,6 +89,8 @@ class GosdOptions:
     client_id: str
     client_secret: str
     max_blob_bytes: int
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
 
     @classmethod
     def of(cls, options: dict[str, Any]) -> GosdOptions:
@@ -84,4 +101,6 @@ class GosdOptions:
             client_id=str(options.get("clientId") or ""),
             client_secret=str(options.get("clientSecret") or ""),
             max_blob_bytes=int(megabytes) * 1024 * 1024 if megabytes.isdigit() else DEFAULT_MAX_BLOB_MB * 1024**2,
+            webhook_url=str(options.get("webhookUrl") or "") or None,
+            webhook_secret=str(options.get("webhookSecret") or "") or None,
         )
