@@ -91,6 +91,9 @@ class GosdPoint(Model):
     name: Mapped[str] = mapped_column(String(1024))
     point_type_id: Mapped[int] = mapped_column(Integer)
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # A live point's video: since when the node publishes it, and on which ingest.
+    live_since: Mapped[datetime | None] = mapped_column(default=None)
+    live_node: Mapped[str | None] = mapped_column(String(255), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -1,4 +1,4 @@
-"""gosd jobs, node presence
+"""gosd jobs, node presence, live points
 
 Revision ID: 7b2d4e8f1a63
 Revises: 3a6f1c9e2b70
@@ -23,6 +23,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("online", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column("status", sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column("seen_at", mediaplane.kit.db.base.UTCDateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("gosd_points", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("live_since", mediaplane.kit.db.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("live_node", sa.String(length=255), nullable=True))
     op.create_table(
         "gosd_jobs",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -60,6 +63,9 @@ def downgrade() -> None:
         batch_op.drop_index("ix_gosd_jobs_instance_id")
         batch_op.drop_index("ix_gosd_jobs_node_state")
     op.drop_table("gosd_jobs")
+    with op.batch_alter_table("gosd_points", schema=None) as batch_op:
+        batch_op.drop_column("live_node")
+        batch_op.drop_column("live_since")
     with op.batch_alter_table("gosd_nodes", schema=None) as batch_op:
         batch_op.drop_column("seen_at")
         batch_op.drop_column("status")
