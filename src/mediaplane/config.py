@@ -97,6 +97,11 @@ class Settings(BaseSettings):
     mqtt_port: int = Field(default=1884, ge=1, le=65535)  # not 1883: a system Mosquitto often has it
     mqtt_public_url: str | None = None  # what node agents are told, e.g. mqtt://mqtt.example.com:1884
     mqtt_topic_prefix: str = ""  # put before every topic, to share one broker between deployments
+    # gosd plan scripts: the script of a plan without files.lua (a built-in one that says so when unset), and
+    # each run's limits (memory of the Lua state; CPU time of the script itself, not its waits).
+    gosd_lua_file: Path | None = None
+    gosd_lua_memory_mb: int = Field(default=64, ge=1, le=4096)
+    gosd_lua_cpu_seconds: float = Field(default=60.0, gt=0)
     log_level: str = "INFO"
     log_json: bool = False
 

@@ -57,7 +57,8 @@ def hoist_global_options(args: Sequence[str]) -> list[str]:
 
 
 def service_commands(found: Iterable[EntryPoint], taken: Collection[str] = ()) -> dict[str, Any]:
-    """The command group of each service whose spec has a `cli` factory, by service id.
+    """The command group of each service whose spec has a `cli` factory, by service id, and the top-level
+    commands of those with a `commands` factory, by name.
 
     A plugin that fails to load, is not a ServiceSpec, or whose id is already a command is logged and skipped:
     one broken service must not take the whole CLI down. Job modules are not imported (the server does that).
@@ -70,18 +71,20 @@ def service_commands(found: Iterable[EntryPoint], taken: Collection[str] = ()) -
             spec = ep.load()
             if not isinstance(spec, ServiceSpec):
                 raise TypeError(f"{ep.value} is not a ServiceSpec")
-            if spec.cli is None:
-                continue
-            if spec.id in taken or spec.id in commands:
-                raise ValueError(f"`mediaplane {spec.id}` is already a command")
-            command: Any = typer.main.get_command(spec.cli())
+            apps = {spec.id: spec.cli()} if spec.cli is not None else {}
+            apps.update(spec.commands() if spec.commands is not None else {})
+            for name in apps:
+                if name in taken or name in commands:
+                    raise ValueError(f"`mediaplane {name}` is already a command")
+            built: dict[str, Any] = {name: typer.main.get_command(app) for name, app in apps.items()}
         except Exception as exc:
             log.warning("mediaplane: the commands of service %s are not available: %s", ep.name, exc)
             continue
-        command.name = spec.id
-        if getattr(command, "rich_help_panel", None) is None:
-            command.rich_help_panel = SERVICES_PANEL
-        commands[spec.id] = command
+        for name, command in built.items():
+            command.name = name
+            if getattr(command, "rich_help_panel", None) is None:
+                command.rich_help_panel = SERVICES_PANEL
+            commands[name] = command
     return commands
 
 

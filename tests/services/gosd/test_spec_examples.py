@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from mediaplane.kit.clock import FrozenClock
+from mediaplane.services.gosd.live import play_name
 from tests.services.gosd.conftest import Gosd, grant, multipart
 
 NODES_ANSWER = """[
@@ -45,8 +46,8 @@ PLAN_ANSWER = """{
 }
 }"""
 # The extra fields of mediaplane's answers (docs/gosd.md); everything else must be the spec's.
-NODE_EXTRAS = frozenset({"created_at", "updated_at", "secret_set_at"})
-POINT_EXTRAS = frozenset({"type", "params"})
+NODE_EXTRAS = frozenset({"created_at", "updated_at", "secret_set_at", "online", "status"})
+POINT_EXTRAS = frozenset({"type", "params", "live"})
 
 
 def same_shape(answer: Any, example: Any, extras: frozenset[str] = frozenset(), path: str = "$") -> None:
@@ -95,7 +96,9 @@ async def test_list_nodes(gosd: Gosd) -> None:
     point = nodes[0]["points"][0]
     assert point["node_id"] == drone["id"] == nodes[0]["id"]
     assert (point["name"], point["point_type_id"], point["point_type_name"]) == ("aa", 2, "livestream_flv")
-    assert (point["type"], point["params"]) == ("livestream_flv", {})
+    # The play URL of the platform's ingest (docs/gosd.md, Live points); not live yet.
+    play = f"http://testserver{gosd.base}/live/{play_name(gosd.runtime.settings, point['id'])}.flv"
+    assert (point["type"], point["params"], point["live"]) == ("livestream_flv", {"url": play}, False)
     assert nodes[1]["points"] == []
 
 

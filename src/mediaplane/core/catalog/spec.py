@@ -140,6 +140,9 @@ class ServiceSpec:
     # Returns the service's `typer.Typer`, added to the CLI as `mediaplane <id> ...`; it runs on every CLI start
     # that needs it, so the module it imports should import only light things (typer, rich, httpx).
     cli: Callable[[], Any] | None = None
+    # Returns top-level commands beside that group, by name (`mediaplane <name>`), each a `typer.Typer` with one
+    # command (gosd's `gosd-agent`, which runs on devices); the same rule on imports as `cli`.
+    commands: Callable[[], dict[str, Any]] | None = None
     # Returns the service's side of the live RTMP ingest (publishes to rtmp://HOST:PORT/<handler.app>/<key>).
     ingest: Callable[[], IngestHandler] | None = None
     # What the service runs beside the API for as long as a serving process lives (a broker, a watcher).

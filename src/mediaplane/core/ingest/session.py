@@ -1,5 +1,5 @@
 """One live publish: its service's handler, the relay feeding its outputs (and its HLS preview while
-watched), and the relay's state reports."""
+watched, and readers in this process such as HTTP-FLV viewers), and the relay's state reports."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from mediaplane.core.ingest.spec import IngestHandler, Output, OutputState
 if TYPE_CHECKING:
     from mediaplane.core.runtime import Runtime
     from mediaplane.kit.rtmp import Sink, SinkState
+    from mediaplane.kit.rtmp.watch import Watcher
 
 log = logging.getLogger(__name__)
 RELAY_RESTART_PAUSE = 2.0
@@ -66,6 +67,9 @@ class LiveSession:
         self._mirror = mirror
         self._mirroring: asyncio.Task[None] | None = None
         self._reported: dict[str, tuple[OutputState, float]] = {}
+        self._watchers: set[Watcher] = set()
+        # Readers in this process need the fan-out relay (FFmpeg relays keep the media in their processes).
+        self.watchable = runtime.settings.relay_engine == "fanout"
 
     @property
     def app(self) -> str:
@@ -87,6 +91,35 @@ class LiveSession:
             self._update()
         if mirror and self._mirror is not None and self._mirroring is None:
             self._mirroring = loop.create_task(self._mirror.run(), name=f"preview copy {self.app}/{self.ref}")
+
+    def watch(self, watcher: Watcher, max_watchers: int) -> bool:
+        """Feeds `watcher` from this session's relay (started for it where the relay plays from nginx);
+        False when it cannot: closed, FFmpeg relays, or `max_watchers` readers already."""
+        if self._closed or not self.watchable or len(self._watchers) >= max_watchers:
+            return False
+        self._watchers.add(watcher)
+        if self._relay is not None:
+            self._relay.watch(watcher)
+        else:
+            self._update()
+        return True
+
+    def unwatch(self, watcher: Watcher) -> None:
+        self._watchers.discard(watcher)
+        if self._relay is not None:
+            self._relay.unwatch(watcher)
+
+    @property
+    def watchers(self) -> int:
+        return len(self._watchers)
+
+    def _attach_watchers(self) -> None:
+        """A new relay feeds the readers still open (those of an ended relay were closed by it)."""
+        for watcher in list(self._watchers):
+            if watcher.closed:
+                self._watchers.discard(watcher)
+            else:
+                self._relay.watch(watcher)
 
     @property
     def previewing(self) -> bool:
@@ -112,7 +145,7 @@ class LiveSession:
             return
         if self._relay is not None:
             self._relay.set_sinks(self._sinks())
-        elif (self._outputs or self.previewing) and self._task is None and not self.taken:
+        elif (self._outputs or self.previewing or self._watchers) and self._task is None and not self.taken:
             self._task = asyncio.get_running_loop().create_task(self._run(), name=f"relay {self.app}/{self.ref}")
 
     def _sinks(self) -> list[Sink]:
@@ -145,6 +178,7 @@ class LiveSession:
         if self._closed:
             return
         self._relay = self._make_relay(self.source_url, self._sinks(), self._on_state, stream=stream)
+        self._attach_watchers()
         try:
             await self._relay.run()
         finally:
@@ -153,8 +187,9 @@ class LiveSession:
     async def _run(self) -> None:
         """The relay ends when its source does; while the publisher is still here, start it again."""
         try:
-            while not self._closed and (self._outputs or self.previewing):
+            while not self._closed and (self._outputs or self.previewing or self._watchers):
                 self._relay = self._make_relay(self.source_url, self._sinks(), self._on_state)
+                self._attach_watchers()
                 try:
                     await self._relay.run()
                 except Exception:
@@ -182,6 +217,8 @@ class LiveSession:
 
     async def close(self) -> None:
         self._closed = True
+        for watcher in self._watchers:
+            watcher.close()  # a relay closes them too as it ends; this covers a session that never had one
         if self._preview_timer is not None:
             self._preview_timer.cancel()
             self._preview_timer = None

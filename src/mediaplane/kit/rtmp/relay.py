@@ -11,6 +11,8 @@ a destination keeps up, the source's task writes to it directly; when its socket
 in a queue bounded in bytes for the sink's own task, and a sink that falls too far behind skips to the
 next key frame. No sink ever holds back the source or the others. A sink that (re)connects first gets
 the metadata, the sequence headers and the current GOP, so it starts at a key frame.
+Readers in this process (an HTTP-FLV viewer) get the same messages through :meth:`Relay.watch`
+(kit.rtmp.watch), with the same start and the same skipping when they fall behind.
 
 At the end every live sink sends what it still holds and closes politely, within a bound. After
 :meth:`stop`, the source is read on briefly to its end (the usual stop comes as the publisher leaves,
@@ -39,6 +41,7 @@ from mediaplane.kit.rtmp.poller import poller_for
 from mediaplane.kit.rtmp.runner import SinkRunner
 from mediaplane.kit.rtmp.sinks import RetryPolicy, Sink, StateCallback
 from mediaplane.kit.rtmp.supervision import RelayBase
+from mediaplane.kit.rtmp.watch import Watcher
 
 __all__ = ["Relay", "SourceStats"]
 
@@ -174,6 +177,8 @@ class Relay(RelayBase):
         self._given_source = source
         self._cache = StreamCache(max_bytes=gop_bytes, max_ms=gop_ms)
         self._outputs: set[Output] = set()
+        self._watchers: set[Watcher] = set()
+        self._ended = False
         self._source: RtmpConnection | None = None
         self._drain: asyncio.TimerHandle | None = None
         self._last_in = time.monotonic()
@@ -220,6 +225,14 @@ class Relay(RelayBase):
     # -- the source ------------------------------------------------------------------------------
 
     async def _serve(self) -> None:
+        try:
+            await self._serve_source()
+        finally:
+            self._ended = True
+            for watcher in self._watchers:
+                watcher.close()
+
+    async def _serve_source(self) -> None:
         source = await self._open_source()
         if source is None:
             return
@@ -288,6 +301,8 @@ class Relay(RelayBase):
             if entry is not None:
                 entries.append(entry)
                 largest = max(largest, len(message.payload))
+        for watcher in self._watchers:
+            watcher.wake()
         if not entries or not self._outputs:
             return
         shared: list[Encoded] = []
@@ -321,9 +336,12 @@ class Relay(RelayBase):
         cache.add(message, kind)
         if not self._sinks_started and not self._stop.is_set():
             self._start_sinks()
+        sync = cache.is_sync_point(kind)
+        for watcher in self._watchers:
+            watcher.offer(message, kind, sync)
         if not self._outputs:
             return None
-        return item(message, kind, self.chunk_size), cache.is_sync_point(kind)
+        return item(message, kind, self.chunk_size), sync
 
     def _subscribe(self, owner: SinkRunner, conn: RtmpConnection) -> Output:
         """A destination connection's output: headers and the current GOP now, live messages from here on."""
@@ -344,6 +362,22 @@ class Relay(RelayBase):
 
     def _unsubscribe(self, output: Output) -> None:
         self._outputs.discard(output)
+
+    # -- readers in this process -----------------------------------------------------------------
+
+    def watch(self, watcher: Watcher) -> None:
+        """Feed ``watcher`` too: the headers and the current GOP now, each message from here on; a
+        watcher of a relay whose source already ended is closed at once."""
+        cache = self._cache
+        gop = cache.gop()
+        watcher.begin(cache.headers() + gop, wait_for_key=not gop and cache.has_video)
+        if self._ended:
+            watcher.close()
+            return
+        self._watchers.add(watcher)
+
+    def unwatch(self, watcher: Watcher) -> None:
+        self._watchers.discard(watcher)
 
     # -- supervision hooks -----------------------------------------------------------------------
 

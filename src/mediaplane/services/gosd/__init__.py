@@ -3,13 +3,18 @@ entry). The instance options hold the first user and the OAuth client; gosd's AP
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mediaplane.core.catalog import InstanceContext, ServiceHooks, ServiceSpec
 from mediaplane.core.instance.models import Instance
 from mediaplane.services.gosd.errors import error_body
 from mediaplane.services.gosd.options import OPTIONS
+
+if TYPE_CHECKING:
+    from mediaplane.core.ingest import IngestHandler
+    from mediaplane.core.runtime import Runtime
 
 
 class GosdHooks(ServiceHooks):
@@ -44,10 +49,28 @@ def _build_app() -> Any:
     return build_gosd_app()
 
 
+def _background(runtime: Runtime) -> AbstractAsyncContextManager[None]:
+    from mediaplane.services.gosd.background import gosd_background
+
+    return gosd_background(runtime)
+
+
+def _ingest() -> IngestHandler:
+    from mediaplane.services.gosd.ingest import GosdIngest
+
+    return GosdIngest()
+
+
 def _cli() -> Any:
     from mediaplane.services.gosd.cli import gosd_cli
 
     return gosd_cli()
+
+
+def _commands() -> dict[str, Any]:
+    from mediaplane.services.gosd.agent.cli import agent_commands
+
+    return dict(agent_commands())
 
 
 spec = ServiceSpec(
@@ -64,6 +87,10 @@ spec = ServiceSpec(
     repo_url="https://github.com/sb-im/gosd",
     migrations=Path(__file__).parent / "migrations" / "versions",
     model_modules=("mediaplane.services.gosd.models",),
+    job_modules=("mediaplane.services.gosd.runner", "mediaplane.services.gosd.webhooks"),
     error_body=error_body,
     cli=_cli,
+    background=_background,
+    ingest=_ingest,
+    commands=_commands,
 )

@@ -10,12 +10,12 @@ from starlette.types import ASGIApp
 from mediaplane.core.instance.access import new_service_app
 from mediaplane.core.instance.slash import OptionalSlash
 from mediaplane.services.gosd.errors import GosdError, handle_gosd_error, respond
-from mediaplane.services.gosd.routes import auth, blobs, nodes, plans
+from mediaplane.services.gosd.routes import agent, auth, blobs, jobs, live, nodes, plans
 
 VERSION = "2"
 DESCRIPTION = (
     "A device fleet compatible with gosd's API v2: get a token (POST /gosd/oauth/token), list nodes and their "
-    "points, upload blobs, keep plans. Jobs, the node agent and live points are not there yet (docs/gosd.md)."
+    "points, upload blobs, keep plans and run them as jobs that drive the nodes (docs/gosd.md)."
 )
 
 
@@ -23,7 +23,7 @@ def build_gosd_app() -> ASGIApp:
     app: FastAPI = new_service_app(title="gosd API", version=VERSION, description=DESCRIPTION, respond=respond)
     app.router.redirect_slashes = False
     app.add_exception_handler(GosdError, handle_gosd_error)
-    for module in (auth, nodes, blobs, plans):
+    for module in (auth, nodes, blobs, plans, jobs, agent, live):
         app.include_router(module.router)
     # As gosd: any origin, its Authorization header; downloads show their name and checksum headers.
     app.add_middleware(

@@ -131,6 +131,33 @@ class BlobService:
         await self.session.flush()
         return blob
 
+    async def create_bytes(self, filename: str, data: bytes) -> GosdBlob:
+        """A blob made by the platform itself (a job's log or result file)."""
+        if len(data) > self.limit:
+            raise self._too_large(filename)
+        now = self.runtime.clock.now()
+        blob = GosdBlob(
+            instance_id=self.instance.id,
+            filename=filename[:MAX_FILENAME] or "blob",
+            size=len(data),
+            checksum=hashlib.sha256(data).hexdigest(),
+            storage_key="",
+            created_at=now,
+            updated_at=now,
+        )
+        await self.blobs.create(blob)
+        blob.storage_key = f"{blob_folder(blob.id)}/{uuid.uuid4().hex}"
+        await self.storage.put_bytes(blob.storage_key, data)
+        await self.session.flush()
+        return blob
+
+    async def read_bytes(self, blob: GosdBlob, limit: int) -> bytes:
+        """The whole content of a blob of at most `limit` bytes (a script, a small input)."""
+        if blob.size > limit:
+            raise self._too_large(blob.filename)
+        parts = [chunk async for chunk in self.storage.open(blob.storage_key)]
+        return b"".join(parts)
+
     async def replace(self, blob_id: int, files: list[tuple[str, UploadFile]]) -> GosdBlob:
         """The content and name of the blob from the (first) file part; the old bytes are then removed."""
         blob = await self.get(blob_id)

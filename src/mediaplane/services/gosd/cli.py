@@ -29,6 +29,7 @@ from mediaplane.services.gosd.cli_api import (
     saved_token,
     tokens_path,
 )
+from mediaplane.services.gosd.cli_jobs import add_job_commands
 
 NAME = typer.Argument(..., metavar="NAME", help="Name of the gosd instance")
 NODE_ID = typer.Argument(..., metavar="NODE_ID", help="Id of the node")
@@ -203,7 +204,7 @@ def gosd_cli() -> typer.Typer:
     """The `mediaplane gosd` command group."""
     app = typer.Typer(
         name=SERVICE_ID,
-        help="A device fleet on a gosd instance: log in, nodes and their secrets, plans.",
+        help="A device fleet on a gosd instance: log in, nodes and their secrets, plans, jobs.",
         no_args_is_help=True,
         add_completion=False,
     )
@@ -217,5 +218,6 @@ def gosd_cli() -> typer.Typer:
     app.add_typer(nodes, name="nodes")
     plans = typer.Typer(help="Plans: what to run on a node.", no_args_is_help=True)
     plans.command("list")(plans_list)
+    add_job_commands(app, plans)
     app.add_typer(plans, name="plans")
     return app

@@ -147,9 +147,12 @@ class GosdApi(ServiceClient):
             self.login(self._credentials)
         return {"authorization": f"Bearer {self.token}"}
 
-    def call(self, method: str, path: str, body: Any = None) -> Any:
+    def call(self, method: str, path: str, body: Any = None, *, files: Any = None, text: bool = False) -> Any:
+        """The JSON answer (the text with `text`); `files` sends a multipart form instead of JSON."""
         fresh = self.token is None
         kwargs: dict[str, Any] = {} if body is None else {"json": body}
+        if files is not None:
+            kwargs = {"files": files}
         response = self._send(method, path, headers=self._auth(), **kwargs)
         if response.status_code == 401:
             if self._credentials is None:
@@ -160,7 +163,7 @@ class GosdApi(ServiceClient):
                 response = self._send(method, path, headers=self._auth(), **kwargs)
         if response.is_error:
             raise CliError(error_message(response), status=response.status_code)
-        return response.json()
+        return response.text if text else response.json()
 
     def nodes(self) -> Any:
         return self.call("GET", "api/v1/nodes/")
@@ -179,6 +182,32 @@ class GosdApi(ServiceClient):
 
     def plans(self) -> Any:
         return self.call("GET", "api/v2/plans/")
+
+    def upload(self, field: str, path: Path) -> str:
+        """Uploads one file as a blob; its id."""
+        with path.open("rb") as file:
+            answer = self.call("POST", "api/v2/blobs/", files={field: (path.name, file)})
+        return str(answer[field])
+
+    def create_plan(self, body: JSON) -> Any:
+        return self.call("POST", "api/v2/plans/", body)
+
+    def jobs(self, plan_id: int) -> Any:
+        return self.call("GET", f"api/v2/plans/{plan_id}/jobs/")
+
+    def run(self, plan_id: int, extra: dict[str, str]) -> Any:
+        return self.call("POST", f"api/v2/plans/{plan_id}/jobs/", {"extra": extra})
+
+    def job(self, plan_id: int, job_id: int) -> Any:
+        return self.call("GET", f"api/v2/plans/{plan_id}/jobs/{job_id}")
+
+    def cancel(self, plan_id: int, job_id: int | None) -> Any:
+        if job_id is None:
+            return self.call("POST", f"api/v2/plans/{plan_id}/jobs/cancel")
+        return self.call("POST", f"api/v2/plans/{plan_id}/jobs/{job_id}/cancel")
+
+    def job_log(self, plan_id: int, job_id: int) -> str:
+        return str(self.call("GET", f"api/v2/plans/{plan_id}/jobs/{job_id}/log", text=True))
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from mediaplane.core.runtime import Runtime
 from mediaplane.kit.security import sha256_hex
 from mediaplane.services.gosd.errors import GosdError, bad_request, not_found
 from mediaplane.services.gosd.inputs import Body, as_id, text
+from mediaplane.services.gosd.live import drop_publishers
 from mediaplane.services.gosd.models import GosdNode, GosdPoint
 from mediaplane.services.gosd.points import BY_NAME, POINT_TYPES
 from mediaplane.services.gosd.repository import NodeRepository, PlanRepository, PointRepository
@@ -175,16 +176,18 @@ class NodeService:
         if plans:
             ids = ", ".join(str(p.id) for p in plans)
             raise GosdError(409, f"Node {node.id} is used by plans {ids}: delete or move them first")
+        await drop_publishers(self.session, self.runtime, points)
         await self.nodes.delete(node)  # its points go with it (ON DELETE CASCADE)
         return node, points
 
     async def rotate_secret(self, node_id: int) -> dict[str, Any]:
         """A new node secret, answered this once; only its SHA-256 is kept, and the old one stops working."""
-        node, _ = await self.get(node_id)
+        node, points = await self.get(node_id)
         secret = new_node_secret()
         now = self.runtime.clock.now()
         node.secret_hash = sha256_hex(secret)
         node.secret_set_at = now
         node.updated_at = now
         await self.session.flush()
+        await drop_publishers(self.session, self.runtime, points)  # they came with the old secret
         return {"id": node.id, "secret": secret, "created_at": now.isoformat()}

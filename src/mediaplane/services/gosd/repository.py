@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy.orm import aliased
 
 from mediaplane.kit.db import RepositoryBase
 from mediaplane.services.gosd.models import (
     GosdBlob,
+    GosdJob,
     GosdLoginFailure,
     GosdNode,
     GosdPlan,
@@ -112,6 +114,41 @@ class PointRepository(RepositoryBase[GosdPoint]):
             .order_by(GosdPoint.node_id, GosdPoint.id)
         )
 
+    async def get_in(self, instance_id: str, point_id: int) -> GosdPoint | None:
+        return await self.get_one_or_none(
+            select(GosdPoint).where(GosdPoint.instance_id == instance_id, GosdPoint.id == point_id)
+        )
+
+    # -- live points: the ingest knows no instance, the point id is the stream key ----------------------
+
+    async def with_node(self, point_id: int) -> tuple[GosdPoint, GosdNode] | None:
+        found = await self.session.execute(
+            select(GosdPoint, GosdNode).join(GosdNode, GosdNode.id == GosdPoint.node_id).where(GosdPoint.id == point_id)
+        )
+        row = found.first()
+        return (row[0], row[1]) if row is not None else None
+
+    async def claim_live(self, point_id: int, node: str, now: datetime, stale_before: datetime) -> bool:
+        """Marks the point live on `node` in one conditional UPDATE: only when it is not live, its heartbeat
+        (updated_at) went stale, or `node` holds it (whose ingest lets one publisher per key in)."""
+        free = or_(
+            GosdPoint.live_since.is_(None),
+            GosdPoint.live_node == node,
+            GosdPoint.updated_at < stale_before,
+        )
+        result = await self.session.execute(
+            update(GosdPoint)
+            .where(GosdPoint.id == point_id, free)
+            .values(live_since=now, live_node=node, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def live_on(self, node: str) -> Sequence[GosdPoint]:
+        return await self.get_all(
+            select(GosdPoint).where(GosdPoint.live_node == node, GosdPoint.live_since.is_not(None))
+        )
+
 
 class BlobRepository(RepositoryBase[GosdBlob]):
     model = GosdBlob
@@ -164,7 +201,61 @@ class PlanFileRepository(RepositoryBase[GosdPlanFile]):
             select(GosdPlanFile).where(GosdPlanFile.instance_id == instance_id, GosdPlanFile.blob_id == blob_id)
         )
 
+    async def delete_named(self, instance_id: str, plan_id: int, name: str) -> None:
+        await self.session.execute(
+            delete(GosdPlanFile).where(
+                GosdPlanFile.instance_id == instance_id, GosdPlanFile.plan_id == plan_id, GosdPlanFile.name == name
+            )
+        )
+
     async def delete_of_plan(self, instance_id: str, plan_id: int) -> None:
         await self.session.execute(
             delete(GosdPlanFile).where(GosdPlanFile.instance_id == instance_id, GosdPlanFile.plan_id == plan_id)
         )
+
+
+ACTIVE_STATES = ("queued", "running")
+
+
+class JobRepository(RepositoryBase[GosdJob]):
+    model = GosdJob
+
+    async def of_plan(self, instance_id: str, plan_id: int) -> Sequence[GosdJob]:
+        return await self.get_all(
+            select(GosdJob)
+            .where(GosdJob.instance_id == instance_id, GosdJob.plan_id == plan_id)
+            .order_by(GosdJob.job_id)
+        )
+
+    async def get_in(self, instance_id: str, plan_id: int, job_id: int) -> GosdJob | None:
+        return await self.get_one_or_none(
+            select(GosdJob).where(
+                GosdJob.instance_id == instance_id, GosdJob.plan_id == plan_id, GosdJob.job_id == job_id
+            )
+        )
+
+    async def next_job_id(self, plan_id: int) -> int:
+        highest = await self.session.scalar(select(func.max(GosdJob.job_id)).where(GosdJob.plan_id == plan_id))
+        return int(highest or 0) + 1
+
+    async def active_of_plan(self, instance_id: str, plan_id: int) -> Sequence[GosdJob]:
+        return await self.get_all(
+            select(GosdJob)
+            .where(GosdJob.instance_id == instance_id, GosdJob.plan_id == plan_id, GosdJob.state.in_(ACTIVE_STATES))
+            .order_by(GosdJob.job_id)
+        )
+
+    async def start(self, job: GosdJob, now: datetime) -> bool:
+        """queued → running, unless another job of its node runs (one at a time per node)."""
+        other = aliased(GosdJob)
+        busy = exists().where(other.node_id == job.node_id, other.state == "running", other.id != job.id)
+        result = await self.session.execute(
+            update(GosdJob)
+            .where(GosdJob.id == job.id, GosdJob.state == "queued", ~busy)
+            .values(state="running", started_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        await self.session.refresh(job)
+        return True
