@@ -75,3 +75,31 @@ def test_environment_credentials_log_in_on_the_spot(cli: Cli) -> None:
     url = cli.env["MEDIAPLANE_URL"]
     found = httpx.get(f"{url}/gosd/admin-fleet/gosd/api/v2/ok")
     assert found.status_code == 200 and "ok" in found.json()
+
+
+def test_plans_from_a_lua_file_jobs_cancel_and_logs(cli: Cli, tmp_path: Path) -> None:
+    env = {"MEDIAPLANE_GOSD_USERNAME": "pilot", "MEDIAPLANE_GOSD_PASSWORD": PASSWORD}
+    env["MEDIAPLANE_GOSD_CLIENT_SECRET"] = SECRET
+    node = cli.ok("gosd", "nodes", "create", "fleet", "--name", "Lonely", "--json", env=env).json()
+    script = tmp_path / "flow.lua"
+    script.write_text('function main(plan) NewNode(plan.nodeID):SyncCall("takeoff") end\n')
+    args = ["gosd", "plans", "create", "fleet", "--name", "survey", "--node", str(node["id"]), "--lua", str(script)]
+    plan = cli.ok(*args, "-e", "lat=22.54", "--json", env=env).json()
+    assert set(plan["files"]) == {"lua"} and plan["extra"] == {"lat": "22.54"}
+    plan_id = str(plan["id"])
+
+    # No agent runs for this node: the job fails, and says why; --wait exits 1.
+    failed = cli.fails("gosd", "run", "fleet", plan_id, "--wait", "--log", message="failed", env=env)
+    assert "offline" in failed.output or "broker" in failed.output, failed.output
+    jobs = cli.ok("gosd", "jobs", "fleet", plan_id, "--json", env=env).json()
+    assert [(j["job_id"], j["state"]) for j in jobs] == [(1, "failed")]
+    assert "failed" in cli.ok("gosd", "jobs", "fleet", plan_id, env=env).stdout
+    assert cli.ok("gosd", "logs", "fleet", plan_id, "1", env=env).stdout.strip()
+
+    queued = cli.ok("gosd", "run", "fleet", plan_id, "-e", "k=v", "--json", env=env).json()
+    assert queued["job_id"] == 2 and queued["extra"] == {"k": "v"}
+    cli.ok("gosd", "cancel", "fleet", plan_id, "2", env=env)
+    cli.ok("gosd", "cancel", "fleet", plan_id, env=env)
+    state = cli.ok("gosd", "jobs", "fleet", plan_id, "--json", env=env).json()[1]["state"]
+    assert state in ("cancelled", "failed")  # failed when the worker took it before the cancel
+    cli.fails("gosd", "logs", "fleet", plan_id, "9", message="No job 9", env=env)

@@ -159,3 +159,65 @@ async def test_plans_create_list_replace_delete(gosd: Gosd) -> None:
     deleted = await gosd.ok("DELETE", f"/api/v2/plans/{second['id']}")
     assert deleted == replaced
     assert [p["id"] for p in await gosd.ok("GET", "/api/v2/plans/")] == [created["id"]]
+
+
+JOB_ANSWER = """{
+"id":4,
+"job_id":3,
+"plan_id":1,
+"files":{},
+"extra":{},
+"created_at":"2021-03-20T09:02:20.386117Z",
+"updated_at":"2021-03-20T09:02:20.386117Z"
+}"""
+# mediaplane's job state beside the spec's fields (docs/gosd.md, "Jobs").
+JOB_EXTRAS = frozenset({"node_id", "state", "error", "started_at", "finished_at"})
+
+
+async def test_jobs_run_list_and_every_cancel(gosd: Gosd) -> None:
+    node = await gosd.node()
+    plan = await gosd.ok("POST", "/api/v2/plans/", 201, json={"name": "p", "node_id": node["id"]})
+    plan_id = plan["id"]
+    example = json.loads(JOB_ANSWER)
+    # `curl -X POST localhost:8000/gosd/api/v2/plans/1/jobs/ -H "Authorization: Bearer …"`: no body at all.
+    first = await gosd.ok("POST", f"/api/v2/plans/{plan_id}/jobs/", 201)
+    same_shape(first, example, JOB_EXTRAS)
+    assert first["job_id"] == 1 and first["plan_id"] == plan_id and first["state"] == "queued"
+    assert first["created_at"].endswith("Z")
+    second = await gosd.ok("POST", f"/api/v2/plans/{plan_id}/jobs/", 201, json={"extra": {"k": "v"}})
+    assert second["job_id"] == 2 and second["extra"] == {"k": "v"}
+    listed = await gosd.ok("GET", f"/api/v2/plans/{plan_id}/jobs/")
+    assert [j["job_id"] for j in listed] == [1, 2] and all(j["plan_id"] == plan_id for j in listed)
+    same_shape(listed[0], example, JOB_EXTRAS)
+
+    # Every cancel gosd has known answers [] and records the state.
+    assert await gosd.ok("POST", f"/api/v2/plans/{plan_id}/jobs/1/cancel") == []
+    assert (await gosd.ok("GET", f"/api/v2/plans/{plan_id}/jobs/1"))["state"] == "cancelled"
+    assert await gosd.ok("POST", f"/api/v2/plans/{plan_id}/jobs/cancel") == []
+    assert (await gosd.ok("GET", f"/api/v2/plans/{plan_id}/jobs/2"))["state"] == "cancelled"
+    await gosd.ok("POST", f"/api/v2/plans/{plan_id}/running", 201)
+    assert await gosd.ok("DELETE", f"/api/v2/plans/{plan_id}/jobs/running") == []
+    await gosd.ok("POST", f"/api/v2/plans/{plan_id}/jobs/", 201)
+    assert await gosd.ok("DELETE", f"/api/v2/plans/{plan_id}/running") == []
+    states = [j["state"] for j in await gosd.ok("GET", f"/api/v2/plans/{plan_id}/jobs/")]
+    assert states == ["cancelled"] * 4
+    assert await gosd.ok("POST", f"/api/v2/plans/{plan_id}/jobs/1/cancel") == []  # again: still []
+    assert await gosd.ok("GET", f"/api/v2/plans/{plan_id}/running") == {}
+
+
+async def test_jobs_of_unknown_plans_and_jobs(gosd: Gosd) -> None:
+    for method, path in [
+        ("POST", "/api/v2/plans/999/jobs/"),
+        ("GET", "/api/v2/plans/999/jobs/"),
+        ("POST", "/api/v2/plans/999/jobs/cancel"),
+        ("DELETE", "/api/v2/plans/999/running"),
+    ]:
+        assert (await gosd.ok(method, path, 404))["error_message"].startswith("No plan")
+    node = await gosd.node()
+    plan = await gosd.ok("POST", "/api/v2/plans/", 201, json={"name": "p", "node_id": node["id"]})
+    missing = await gosd.ok("POST", f"/api/v2/plans/{plan['id']}/jobs/7/cancel", 404)
+    assert missing["error_message"] == f"No job 7 of plan {plan['id']}"
+    no_log = await gosd.ok("POST", f"/api/v2/plans/{plan['id']}/jobs/", 201)
+    assert (await gosd.ok("GET", f"/api/v2/plans/{plan['id']}/jobs/{no_log['job_id']}/log", 404))["error_message"]
+    bad = await gosd.ok("POST", f"/api/v2/plans/{plan['id']}/jobs/", 404, json={"files": {"input": "424242"}})
+    assert bad["error_message"] == "No blob 424242"

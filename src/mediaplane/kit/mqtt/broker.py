@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -254,6 +255,7 @@ class EmbeddedBroker:
             "listeners": {"default": {"type": "tcp", "bind": f"{host}:{self._port}"}},
             "plugins": {},  # no $SYS, no packet logging; the authority does authentication and topics
         }
+        _probe(self.host, self._port)  # amqtt logs a traceback of its own for a taken port: ask first
         broker = _GuardedBroker(config, self.authority)
         try:
             await broker.start()
@@ -288,3 +290,16 @@ class EmbeddedBroker:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+
+def _probe(host: str, port: int) -> None:
+    """Raises OSError when host:port cannot be bound now (port 0 always can)."""
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise OSError(exc.errno, f"MQTT broker cannot listen on {host}:{port}: {exc.strerror}") from None
