@@ -9,9 +9,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import av
 import httpx
 import pytest
 
+from tests.fixtures.servers import free_port
 from tests.services.gosd.agent.live import LiveGosd, live_gosd, start_agent, stop_agent
 
 pytestmark = pytest.mark.timeout(120)
@@ -75,8 +77,9 @@ def log_of(gosd: LiveGosd, plan_id: int, job_id: int) -> str:
     return r.text
 
 
-def test_a_plan_drives_the_simulated_drone(tmp_path: Path) -> None:
-    with live_gosd(tmp_path, embedded=True, workers=2, run_workers=True) as gosd:
+@pytest.mark.parametrize("embedded", [True, False], ids=["embedded-broker", "mosquitto"])
+def test_a_plan_drives_the_simulated_drone(tmp_path: Path, embedded: bool) -> None:
+    with live_gosd(tmp_path, embedded=embedded, workers=2, run_workers=True) as gosd:
         node_id, secret = gosd.node("air")
         agent = start_agent(gosd, node_id, secret, "--home", "22.5400,114.0570")  # a short flight
         try:
@@ -177,3 +180,41 @@ def test_an_offline_node_fails_at_once(tmp_path: Path) -> None:
         gosd.call("POST", f"/api/v2/plans/{plan_id}/jobs/", 201)
         job = wait_state(gosd, plan_id, 1, ("succeeded", "failed", "cancelled"), within=30)
         assert job["state"] == "failed" and "offline" in job["error"], job
+
+
+def test_the_agent_pushes_its_live_point(tmp_path: Path) -> None:
+    """The agent's FFmpeg test source reaches the ingest; the point's HTTP-FLV URL yields decodable frames."""
+    from tests.services.gosd.live.test_live import read_flv
+
+    settings = {"rtmp_enabled": True, "rtmp_port": free_port(), "rtmp_heartbeat_seconds": 1}
+    with live_gosd(tmp_path, embedded=True, **settings) as gosd:
+        node_id, secret = gosd.node("air", points=[{"name": "front", "type": "livestream_flv"}])
+        agent = start_agent(gosd, node_id, secret, "--video", "lavfi")  # the last --video wins
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                node = next(n for n in gosd.call("GET", "/api/v1/nodes/") if n["id"] == node_id)
+                point = node["points"][0]
+                if point["live"]:
+                    break
+                assert time.monotonic() < deadline, node
+                time.sleep(0.3)
+            url = point["params"]["url"]
+            assert url.endswith(".flv")
+            flv = tmp_path / "view.flv"
+            flv.write_bytes(read_flv(url, enough=60_000))
+            assert decoded_frames(flv) > 5
+        finally:
+            stop_agent(agent)
+
+
+def decoded_frames(path: Path) -> int:
+    """Frames decoded from a stream cut off anywhere (its last tag may be partial)."""
+    frames = 0
+    with av.open(str(path)) as container:
+        try:
+            for _ in container.decode(container.streams.video[0]):
+                frames += 1
+        except av.error.InvalidDataError:
+            pass
+    return frames
