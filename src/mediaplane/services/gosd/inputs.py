@@ -153,3 +153,20 @@ def bracketed(body: Body, name: str) -> dict[str, str]:
         if key.startswith(f"{name}[") and key.endswith("]") and isinstance(value, str):
             found[key[len(name) + 1 : -1]] = value
     return found
+
+
+def files_and_extra(body: Body, reserved: frozenset[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """`files` (blob ids) and `extra` (strings) of a body: JSON objects, or in a form also `files[key]` and
+    `extra[key]` fields, and any other text field not in `reserved` as extra (as gosd's multipart path)."""
+    files = string_map("files", body.fields.get("files"), ids=True)
+    extra = string_map("extra", body.fields.get("extra"))
+    if body.is_form:
+        files |= string_map("files", bracketed(body, "files"), ids=True)
+        extra |= string_map("extra", bracketed(body, "extra"))
+        others = {
+            k: v
+            for k, v in body.fields.items()
+            if k not in reserved and not k.startswith(("files[", "extra[")) and isinstance(v, str)
+        }
+        extra |= string_map("extra", others)
+    return files, extra

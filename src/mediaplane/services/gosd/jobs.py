@@ -17,7 +17,7 @@ from mediaplane.core.runtime import Runtime
 from mediaplane.services.gosd import schemas, webhooks
 from mediaplane.services.gosd.blobs import BlobService
 from mediaplane.services.gosd.errors import not_found
-from mediaplane.services.gosd.inputs import Body, bracketed, string_map
+from mediaplane.services.gosd.inputs import Body, files_and_extra
 from mediaplane.services.gosd.models import GosdJob, GosdPlan
 from mediaplane.services.gosd.repository import BlobRepository, JobRepository, PlanRepository
 
@@ -42,17 +42,7 @@ class JobService:
 
     async def _inputs(self, body: Body) -> tuple[dict[str, str], dict[str, str]]:
         """The job's own files and extra: JSON `files`/`extra`, or a form's file parts and text fields."""
-        files = string_map("files", body.fields.get("files"), ids=True)
-        extra = string_map("extra", body.fields.get("extra"))
-        if body.is_form:
-            files |= string_map("files", bracketed(body, "files"), ids=True)
-            extra |= string_map("extra", bracketed(body, "extra"))
-            others = {
-                k: v
-                for k, v in body.fields.items()
-                if k not in ("files", "extra") and not k.startswith(("files[", "extra[")) and isinstance(v, str)
-            }
-            extra |= string_map("extra", others)
+        files, extra = files_and_extra(body, frozenset({"files", "extra"}))
         wanted = sorted({int(v) for v in files.values()})
         missing = sorted(set(wanted) - await BlobRepository(self.session).existing(self.instance.id, wanted))
         if missing:

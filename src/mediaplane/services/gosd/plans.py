@@ -12,7 +12,7 @@ from mediaplane.core.instance.models import Instance
 from mediaplane.core.runtime import Runtime
 from mediaplane.services.gosd.blobs import BlobService
 from mediaplane.services.gosd.errors import not_found
-from mediaplane.services.gosd.inputs import Body, bracketed, integer_id, string_map, text
+from mediaplane.services.gosd.inputs import Body, files_and_extra, integer_id, text
 from mediaplane.services.gosd.models import GosdPlan, GosdPlanFile
 from mediaplane.services.gosd.repository import BlobRepository, NodeRepository, PlanFileRepository, PlanRepository
 
@@ -32,17 +32,7 @@ def read_plan(body: Body) -> PlanInput:
     """JSON: the spec's object. A form: `name`, `description`, `node_id`; `files` and `extra` as JSON text or
     as `files[key]` / `extra[key]` fields; any other text field goes into `extra` (as gosd's multipart path
     does). File parts are handled by the caller (each becomes a blob named in `files`)."""
-    files = string_map("files", body.fields.get("files"), ids=True)
-    extra = string_map("extra", body.fields.get("extra"))
-    if body.is_form:
-        files |= string_map("files", bracketed(body, "files"), ids=True)
-        extra |= string_map("extra", bracketed(body, "extra"))
-        others = {
-            k: v
-            for k, v in body.fields.items()
-            if k not in PLAN_FIELDS and not k.startswith(("files[", "extra[")) and isinstance(v, str)
-        }
-        extra |= string_map("extra", others)
+    files, extra = files_and_extra(body, PLAN_FIELDS)
     return PlanInput(
         name=text(body, "name", required=True, max_length=255),
         description=text(body, "description"),
