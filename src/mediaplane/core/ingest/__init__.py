@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from mediaplane.core.ingest.control import IngestControl
 from mediaplane.core.ingest.nginx import IngestLayout, ingest_root
-from mediaplane.core.ingest.preview import preview_playlist, preview_segment, want_preview
+from mediaplane.core.ingest.preview import preview_playlist, preview_segment, renamed_segments, want_preview
 from mediaplane.core.ingest.spec import (
     Admission,
     IngestHandler,
@@ -39,6 +39,7 @@ __all__ = [
     "node_name",
     "preview_playlist",
     "preview_segment",
+    "renamed_segments",
     "want_preview",
 ]
 

@@ -54,6 +54,16 @@ async def preview_playlist(runtime: Runtime, app: str, key: str) -> tuple[str, s
     return (data.decode(), f"{name}-") if data is not None else None
 
 
+def renamed_segments(text: str, prefix: str) -> str:
+    """The playlist with its segments named `seg-N.ts` (the file names carry the stream's hashed key)."""
+    lines = []
+    for line in text.splitlines():
+        if line.startswith(prefix) and line.endswith(".ts"):
+            line = "seg-" + line[len(prefix) :]
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
 async def preview_segment(runtime: Runtime, app: str, key: str, number: str) -> bytes | None:
     """Segment `number` (digits) of the stream's preview, if it is still there."""
     name = preview_name(runtime.settings, app, key)

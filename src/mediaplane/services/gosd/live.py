@@ -22,7 +22,7 @@ from urllib.parse import quote
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediaplane.config import Settings
-from mediaplane.core.ingest import ingest_control, preview_playlist, preview_segment, want_preview
+from mediaplane.core.ingest import ingest_control, preview_playlist, preview_segment, renamed_segments, want_preview
 from mediaplane.core.instance.models import Instance
 from mediaplane.core.runtime import Runtime
 from mediaplane.kit.security import derive_key
@@ -158,13 +158,7 @@ async def playlist(runtime: Runtime, point: GosdPoint) -> str:
         if loop.time() >= deadline:
             raise GosdError(503, "The video is starting; try again in a moment", headers={"Retry-After": "1"})
         await asyncio.sleep(0.25)
-    text, prefix = found
-    lines = []
-    for line in text.splitlines():
-        if line.startswith(prefix) and line.endswith(".ts"):
-            line = "seg-" + line[len(prefix) :]
-        lines.append(line)
-    return "\n".join(lines) + "\n"
+    return renamed_segments(*found)
 
 
 async def segment(runtime: Runtime, point: GosdPoint, name: str) -> bytes:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 
-from mediaplane.core.ingest import preview_playlist, preview_segment
+from mediaplane.core.ingest import preview_playlist, preview_segment, renamed_segments
 from mediaplane.core.instance.models import Instance
 from mediaplane.core.runtime import Runtime
 from mediaplane.kit.security import TokenError, TokenSigner
@@ -46,13 +46,7 @@ async def playlist(runtime: Runtime, stream: RigStream) -> str:
     found = await preview_playlist(runtime, APP, stream.stream_key)
     if found is None:
         raise RigError(Code.NOT_FOUND, "The preview is starting; try again in a moment")
-    text, prefix = found
-    lines = []
-    for line in text.splitlines():
-        if line.startswith(prefix) and line.endswith(".ts"):
-            line = "seg-" + line[len(prefix) :]
-        lines.append(line)
-    return "\n".join(lines) + "\n"
+    return renamed_segments(*found)
 
 
 async def segment(runtime: Runtime, stream: RigStream, name: str) -> bytes:
