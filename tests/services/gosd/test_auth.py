@@ -48,6 +48,18 @@ PROTECTED = [
     ("GET", "/api/v2/plans/1"),
     ("PUT", "/api/v2/plans/1"),
     ("DELETE", "/api/v2/plans/1"),
+    ("POST", "/api/v2/plans/1/jobs/"),
+    ("GET", "/api/v2/plans/1/jobs/"),
+    ("GET", "/api/v2/plans/1/jobs/1"),
+    ("GET", "/api/v2/plans/1/jobs/1/log"),
+    ("POST", "/api/v2/plans/1/jobs/1/cancel"),
+    ("POST", "/api/v2/plans/1/jobs/cancel"),
+    ("DELETE", "/api/v2/plans/1/jobs/running"),
+    ("GET", "/api/v2/plans/1/running"),
+    ("POST", "/api/v2/plans/1/running"),
+    ("DELETE", "/api/v2/plans/1/running"),
+    ("GET", "/api/v1/plans/1/plan_logs/"),
+    ("POST", "/api/v1/plans/1/logs/"),
 ]
 
 
