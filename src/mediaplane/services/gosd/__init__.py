@@ -1,4 +1,4 @@
-"""gosd: a device fleet with gosd's API v2 — nodes and their points, blobs, plans (`spec` is the catalog
+"""gosd: a device fleet with gosd's API v2 — nodes and their points, blobs, plans and jobs (`spec` is the catalog
 entry). The instance options hold the first user and the OAuth client; gosd's API has its own tokens."""
 
 from __future__ import annotations
@@ -76,7 +76,10 @@ def _commands() -> dict[str, Any]:
 spec = ServiceSpec(
     id="gosd",
     title="gosd",
-    description="Device fleets: nodes (drones, depots) with their points, file blobs and plans (gosd API v2).",
+    description=(
+        "Device fleets: nodes (drones, depots) with their points, file blobs, plans run as jobs that drive the "
+        "nodes, live video (gosd API v2)."
+    ),
     build_app=_build_app,
     options=OPTIONS,
     hooks=GosdHooks(),
