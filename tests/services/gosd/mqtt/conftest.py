@@ -22,7 +22,7 @@ from sqlalchemy import select
 from mediaplane.config import Settings
 from mediaplane.core.runtime import Runtime
 from mediaplane.kit.jobs.models import JobRecord
-from mediaplane.services.gosd.background import PRESENCE_KEY, gosd_background
+from mediaplane.services.gosd.background import BROKER_KEY, PRESENCE_KEY, gosd_background
 from mediaplane.services.gosd.mqtt import rpc
 from mediaplane.services.gosd.mqtt.presence import PresenceWatcher
 from mediaplane.services.gosd.mqtt.settings import Topics, cloud_address
@@ -54,6 +54,8 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 async def background(runtime: Runtime) -> AsyncIterator[PresenceWatcher]:
     """What `serve` runs for gosd, until the test ends."""
     async with gosd_background(runtime):
+        # Its own broker: were the port taken by another process meanwhile, the test would talk to that one.
+        assert runtime.extras.get(BROKER_KEY) is not None or runtime.settings.mqtt_url, "the broker did not start"
         watcher = runtime.extras[PRESENCE_KEY]
         assert isinstance(watcher, PresenceWatcher)
         await asyncio.wait_for(watcher.connected.wait(), 10)
