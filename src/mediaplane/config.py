@@ -102,6 +102,16 @@ class Settings(BaseSettings):
     gosd_lua_file: Path | None = None
     gosd_lua_memory_mb: int = Field(default=64, ge=1, le=4096)
     gosd_lua_cpu_seconds: float = Field(default=60.0, gt=0)
+    # eyeson rooms: the composed picture (eyeson's canvas is 1280x960) and its frame rate; a meeting nobody
+    # joins with media ends after eyeson_empty_timeout s, one whose last participant left after
+    # eyeson_departure_timeout s. eyeson_ice_host limits the media's host candidates to one address.
+    eyeson_width: int = Field(default=1280, ge=160, le=3840)
+    eyeson_height: int = Field(default=960, ge=120, le=2160)
+    eyeson_fps: int = Field(default=15, ge=1, le=60)
+    eyeson_empty_timeout: float = Field(default=300.0, gt=0)
+    eyeson_departure_timeout: float = Field(default=15.0, ge=0)
+    eyeson_ice_host: str | None = None
+    eyeson_stun_urls: list[str] = Field(default_factory=list)
     log_level: str = "INFO"
     log_json: bool = False
 

@@ -1,0 +1,44 @@
+"""A multipoint control unit (MCU) for WebRTC rooms, on aiortc.
+
+Every participant sends one stream (VP8 video, Opus audio) and receives one composed picture of the room and a
+mix of everyone's audio but their own (mix-minus):
+
+    async with McuRoom(McuConfig(width=1280, height=960, fps=15), on_event=report) as room:
+        answer_sdp = await room.connect("user-1", "Jane Doe", offer_sdp)   # non-trickle offer/answer
+        room.set_layout(["user-2", "", "user-1"])                          # or None: everyone, in join order
+
+The picture is composed at a fixed rate in a worker thread from the latest decoded frame of each participant
+(a placeholder when there is none), encoded once by one VP8 encoder, and the same packets go to every
+receiver; aiortc's senders only packetize them. :func:`restrict_ice_hosts` limits the addresses ICE offers;
+:meth:`McuRoom.tap` gives the encoded picture and the full mix to a recorder or broadcaster.
+"""
+
+from __future__ import annotations
+
+from mediaplane.kit.mcu.config import McuConfig
+from mediaplane.kit.mcu.errors import McuClosedError, McuError, McuLayoutError, McuOfferError
+from mediaplane.kit.mcu.events import EventCallback, EventKind, McuEvent, McuStats, ParticipantInfo, Spot
+from mediaplane.kit.mcu.ice import restrict_ice_hosts
+from mediaplane.kit.mcu.layout import MAX_SPOTS, Rect, tile_rects
+from mediaplane.kit.mcu.room import McuRoom
+from mediaplane.kit.mcu.tap import McuTap
+
+__all__ = [
+    "MAX_SPOTS",
+    "EventCallback",
+    "EventKind",
+    "McuClosedError",
+    "McuConfig",
+    "McuError",
+    "McuEvent",
+    "McuLayoutError",
+    "McuOfferError",
+    "McuRoom",
+    "McuStats",
+    "McuTap",
+    "ParticipantInfo",
+    "Rect",
+    "Spot",
+    "restrict_ice_hosts",
+    "tile_rects",
+]

@@ -1,0 +1,71 @@
+"""Where tiles go on the canvas: the grid for a number of spots, and which participant takes each spot."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mediaplane.kit.mcu.errors import McuLayoutError
+
+__all__ = ["MAX_SPOTS", "Rect", "arrange", "tile_rects"]
+
+MAX_SPOTS = 9
+"""The largest grid (3x3). An auto layout with more participants shows the first 9 in join order."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rect:
+    left: int
+    top: int
+    width: int
+    height: int
+
+
+def _grid(n: int) -> tuple[int, int]:
+    """Columns and rows: 1 → 1x1, 2 → 2x1 (side by side), 3-4 → 2x2, 5-6 → 3x2, 7-9 → 3x3."""
+    if n <= 1:
+        return 1, 1
+    if n == 2:
+        return 2, 1
+    if n <= 4:
+        return 2, 2
+    if n <= 6:
+        return 3, 2
+    return 3, 3
+
+
+def _edges(size: int, parts: int) -> list[int]:
+    # Even edges keep every tile aligned with the half-size chroma planes.
+    return [size if i == parts else (size * i // parts) & ~1 for i in range(parts + 1)]
+
+
+def tile_rects(n: int, width: int, height: int) -> list[Rect]:
+    """The rectangles of `n` spots on a `width` x `height` canvas, row by row (at most 9)."""
+    n = min(n, MAX_SPOTS)
+    if n <= 0:
+        return []
+    cols, rows = _grid(n)
+    xs, ys = _edges(width, cols), _edges(height, rows)
+    rects = []
+    for i in range(n):
+        col, row = i % cols, i // cols
+        rects.append(Rect(xs[col], ys[row], xs[col + 1] - xs[col], ys[row + 1] - ys[row]))
+    return rects
+
+
+def arrange(members: Sequence[str], custom: Sequence[str] | None) -> list[str]:
+    """The participant id of each spot ("" for an empty one): the custom spots, or the members in join order."""
+    if custom is None:
+        return list(members[:MAX_SPOTS])
+    return list(custom)
+
+
+def check_custom(spots: Sequence[str]) -> list[str]:
+    """A custom layout as given, or McuLayoutError when the grid cannot hold it."""
+    if isinstance(spots, str):
+        raise McuLayoutError("a custom layout is a list of participant ids, not one string")
+    if len(spots) > MAX_SPOTS:
+        raise McuLayoutError(f"a custom layout has at most {MAX_SPOTS} spots, not {len(spots)}")
+    if not all(isinstance(spot, str) for spot in spots):
+        raise McuLayoutError('every spot is a participant id or "" (an empty spot)')
+    return list(spots)

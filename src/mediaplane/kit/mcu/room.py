@@ -1,0 +1,366 @@
+"""A room: participants in, one composite picture and a mix-minus of the audio out to each of them."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+from collections.abc import Awaitable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from types import TracebackType
+from typing import Any
+
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from av import Packet, VideoFrame
+
+from mediaplane.kit.mcu.audio import FRAME_SAMPLES, SAMPLE_RATE, mix_minus
+from mediaplane.kit.mcu.compositor import Compositor, Tile
+from mediaplane.kit.mcu.config import McuConfig
+from mediaplane.kit.mcu.encoder import KeyframeClock, VideoEncoder
+from mediaplane.kit.mcu.errors import McuClosedError, McuError, McuOfferError
+from mediaplane.kit.mcu.events import EventCallback, EventKind, McuEvent, McuStats, ParticipantInfo, Spot
+from mediaplane.kit.mcu.layout import arrange, check_custom, tile_rects
+from mediaplane.kit.mcu.offer import offered_kinds, vp8_preferences
+from mediaplane.kit.mcu.participant import Participant
+from mediaplane.kit.mcu.tap import McuTap
+from mediaplane.kit.mcu.tracks import CompositeTrack, MixTrack
+
+__all__ = ["McuRoom"]
+
+logger = logging.getLogger(__name__)
+
+AUDIO_PERIOD = FRAME_SAMPLES / SAMPLE_RATE
+AUDIO_CATCH_UP = 10
+"""Audio ticks made up after the loop was held up; beyond that the mix skips ahead."""
+
+
+class McuRoom:
+    """A multipoint control unit for one room. Create it, ``await start()``, connect participants, ``close()``.
+
+    The picture is composed at a fixed rate in a worker thread, from the latest decoded frame of each
+    participant on the podium, and (with ``shared_encoder``) encoded once for every receiver."""
+
+    def __init__(self, config: McuConfig | None = None, *, on_event: EventCallback | None = None) -> None:
+        self.config = config or McuConfig()
+        self._on_event = on_event
+        self._members: dict[str, Participant] = {}  # in join order; a reconnect keeps its place
+        self._custom: list[str] | None = None
+        self._show_names = self.config.show_names
+        self._taps: list[McuTap] = []
+        self._keyframes = KeyframeClock(self.config.keyframe_min_gap, self.config.keyframe_interval)
+        self._encoder: VideoEncoder | None = None
+        self._compositor: Compositor | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._loops: list[asyncio.Task[None]] = []
+        self._removals: set[asyncio.Task[Any]] = set()  # finished, not cancelled, on close
+        self._callbacks: set[asyncio.Task[Any]] = set()  # the event callback's, cancelled on close
+        self._started_at = 0.0
+        self._last_pts = -1
+        self._composed = 0
+        self._closed = False
+
+    # -- lifecycle
+
+    async def start(self) -> None:
+        if self._closed:
+            raise McuClosedError("the room is closed")
+        if self._executor is not None:
+            return
+        c = self.config
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mcu-video")
+        self._compositor = Compositor(c.width, c.height, c.background_rgb)
+        self._encoder = VideoEncoder(c.width, c.height, c.fps, c.bitrate)
+        self._started_at = time.monotonic()
+        self._loops = [asyncio.ensure_future(self._run_video()), asyncio.ensure_future(self._run_audio())]
+
+    async def close(self) -> None:
+        """Stops the loops, closes every peer connection and tap, and waits for the video thread to end."""
+        if self._closed:
+            return
+        self._closed = True
+        for task in [*self._loops, *self._callbacks]:
+            task.cancel()
+        await asyncio.gather(*self._loops, *self._callbacks, return_exceptions=True)
+        members = list(self._members.values())
+        self._members.clear()
+        await asyncio.gather(*(p.close() for p in members), *self._removals, return_exceptions=True)
+        for tap in list(self._taps):
+            tap.close()
+        if self._executor is not None:
+            await asyncio.to_thread(self._executor.shutdown, wait=True)
+        if self._encoder is not None:
+            self._encoder.close()
+
+    async def __aenter__(self) -> McuRoom:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise McuClosedError("the room is closed")
+        if self._executor is None:
+            raise McuClosedError("the room is not started")
+
+    # -- participants
+
+    async def connect(self, participant_id: str, name: str, offer_sdp: str) -> str:
+        """Answers a participant's offer (non-trickle: the answer carries every candidate).
+
+        The same id again replaces the old connection and keeps its place. McuOfferError (a ValueError) when
+        the offer cannot be answered; the room is then as it was."""
+        self._check_open()
+        if not participant_id:
+            raise McuOfferError("the participant id is empty")
+        kinds = offered_kinds(offer_sdp)
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=list(self.config.ice_servers)))
+        participant = Participant(participant_id, name, pc, lambda kind: self._notify(kind, participant))
+        try:
+            answer = await self._negotiate(participant, offer_sdp, kinds)
+            if self._closed:
+                raise McuClosedError("the room closed while answering")
+        except BaseException as exc:
+            await participant.close()
+            if isinstance(exc, McuError) or not isinstance(exc, Exception):
+                raise
+            raise McuOfferError(f"cannot answer the offer: {exc}") from exc
+        old = self._members.get(participant_id)
+        self._members[participant_id] = participant
+        pc.on("connectionstatechange", lambda: self._connection_changed(participant))
+        if old is not None:
+            await old.close()
+        return answer
+
+    async def _negotiate(self, participant: Participant, offer_sdp: str, kinds: set[str]) -> str:
+        pc = participant.pc
+        pc.on("track", participant.read)
+        # Our transceivers exist before the offer is applied: aiortc picks the codecs while applying it (in the
+        # offer's order), so the VP8-only preference must be in place by then. The offer's first m-line of each
+        # kind takes them.
+        if "video" in kinds:
+            shared = self.config.shared_encoder
+            video = CompositeTrack(shared, self._keyframes.request, lambda: self._notify("first_frame", participant))
+            transceiver = pc.addTransceiver(video, direction="sendrecv")
+            transceiver.setCodecPreferences(vp8_preferences())
+            if shared:  # PLI/FIR from this receiver: a keyframe from the shared encoder, rate-limited
+                transceiver.sender._send_keyframe = self._keyframes.request  # type: ignore[method-assign]
+            participant.video_out = video
+        if "audio" in kinds:
+            participant.audio_out = MixTrack()
+            pc.addTransceiver(participant.audio_out, direction="sendrecv")
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        await pc.setLocalDescription(await pc.createAnswer())
+        return pc.localDescription.sdp
+
+    async def disconnect(self, participant_id: str) -> bool:
+        """Removes a participant (event "disconnected"); False when there was none by that id."""
+        participant = self._members.get(participant_id)
+        if participant is None:
+            return False
+        await self._remove(participant)
+        return True
+
+    def _connection_changed(self, participant: Participant) -> None:
+        if self._members.get(participant.id) is not participant:
+            return  # replaced or removed already
+        state = participant.pc.connectionState
+        if state == "connected" and not participant.connected:
+            participant.connected = True
+            self._notify("connected", participant)
+        elif state in ("failed", "closed"):
+            self._spawn(self._remove(participant), self._removals)
+
+    async def _remove(self, participant: Participant) -> None:
+        if self._members.get(participant.id) is not participant:
+            return
+        del self._members[participant.id]
+        await participant.close()
+        self._notify("disconnected", participant)
+
+    # -- layout and state
+
+    def set_layout(self, spots: Sequence[str] | None) -> None:
+        """None: every participant in join order (first 9). A list: those spots in order, "" for an empty one."""
+        self._custom = None if spots is None else check_custom(spots)
+
+    def set_show_names(self, show: bool) -> None:
+        self._show_names = show
+
+    @property
+    def show_names(self) -> bool:
+        return self._show_names
+
+    def _spots(self) -> list[str]:
+        return arrange(list(self._members), self._custom)
+
+    def podium(self) -> list[Spot]:
+        c = self.config
+        spots = self._spots()
+        return [
+            Spot(user_id=user_id, left=r.left, top=r.top, width=r.width, height=r.height)
+            for user_id, r in zip(spots, tile_rects(len(spots), c.width, c.height), strict=True)
+        ]
+
+    def participants(self) -> list[ParticipantInfo]:
+        now, within = time.monotonic(), self.config.stall_seconds
+        return [
+            ParticipantInfo(
+                id=p.id,
+                name=p.name,
+                connected=p.connected,
+                receiving_video=p.live_frame(now, within) is not None,
+                receiving_audio=p.receiving_audio(now, within),
+                stalled=p.stalled,
+            )
+            for p in self._members.values()
+        ]
+
+    def stats(self) -> McuStats:
+        encoder = self._encoder
+        return McuStats(
+            frames_composed=self._composed,
+            frames_encoded=encoder.frames if encoder else 0,
+            keyframes=encoder.keyframes if encoder else 0,
+            participants=len(self._members),
+        )
+
+    def tap(self) -> McuTap:
+        """The composite's encoded packets and the full audio mix, for a recorder or broadcaster.
+
+        With ``shared_encoder=False`` the room encodes once more while a tap is open."""
+        self._check_open()
+        tap = McuTap(self._keyframes.request, self._taps.remove)
+        self._taps.append(tap)
+        return tap
+
+    # -- the video loop: snapshot on the loop, compose and encode in the video thread, hand out on the loop
+
+    async def _run_video(self) -> None:
+        loop = asyncio.get_running_loop()
+        period = 1 / self.config.fps
+        next_at = time.monotonic()
+        while True:
+            now = time.monotonic()
+            tiles = self._tiles(now)
+            encode = self._encoding()
+            keyframe = encode and self._keyframes.due(now)
+            try:
+                frame, packets = await loop.run_in_executor(
+                    self._executor, self._render, tiles, self._show_names, self._pts(now), encode, keyframe
+                )
+            except Exception:  # one bad frame must not freeze the room
+                logger.exception("composing or encoding a frame failed")
+            else:
+                self._composed += 1
+                self._deliver(frame, packets)
+            next_at += period
+            delay = next_at - time.monotonic()
+            if delay < 0:  # behind (a slow encode): carry on from now rather than burst to catch up
+                next_at, delay = time.monotonic(), 0
+            await asyncio.sleep(delay)
+
+    def _encoding(self) -> bool:
+        """Whether anyone reads the shared encoder's packets: a tap, or a receiver whose sender started."""
+        members = self._members.values()
+        return bool(self._taps) or any(p.video_out is not None and p.video_out.started_encoded for p in members)
+
+    def _pts(self, now: float) -> int:
+        self._last_pts = max(self._last_pts + 1, int((now - self._started_at) * 90000))
+        return self._last_pts
+
+    def _tiles(self, now: float) -> list[Tile]:
+        c = self.config
+        spots = self._spots()
+        tiles = []
+        for member in self._members.values():
+            member.check_stall(now, c.stall_seconds)
+        for user_id, rect in zip(spots, tile_rects(len(spots), c.width, c.height), strict=True):
+            participant = self._members.get(user_id) if user_id else None
+            if participant is not None:  # an empty spot, or someone not here, shows the background
+                frame = participant.live_frame(now, c.stall_seconds)
+                tiles.append(Tile(rect, user_id, participant.name, frame))
+        return tiles
+
+    def _render(
+        self, tiles: list[Tile], show_names: bool, pts: int, encode: bool, keyframe: bool
+    ) -> tuple[VideoFrame, list[Packet]]:
+        """In the video thread: compose, then (once for everyone) encode."""
+        assert self._compositor is not None and self._encoder is not None
+        frame = self._compositor.compose(tiles, show_names, pts)
+        packets = self._encoder.encode(frame, keyframe) if encode else []
+        return frame, packets
+
+    def _deliver(self, frame: VideoFrame, packets: list[Packet]) -> None:
+        for participant in self._members.values():
+            track = participant.video_out
+            if track is None:
+                continue
+            if track.encoded:
+                for packet in packets:
+                    track.offer(packet)
+            else:
+                track.offer(frame)
+        for tap in self._taps:
+            for packet in packets:
+                tap.offer_packet(packet)
+
+    # -- the audio loop: every 20 ms on the event loop (a few numpy sums)
+
+    async def _run_audio(self) -> None:
+        tick = 0
+        while True:
+            late = time.monotonic() - (self._started_at + tick * AUDIO_PERIOD)
+            if late < 0:
+                await asyncio.sleep(-late)
+            elif late > AUDIO_CATCH_UP * AUDIO_PERIOD:
+                tick += int(late / AUDIO_PERIOD)
+            try:
+                self._mix(tick * FRAME_SAMPLES)
+            except Exception:
+                logger.exception("mixing the audio failed")
+            tick += 1
+
+    def _mix(self, pts: int) -> None:
+        if not self._members and not self._taps:
+            return
+        members = self._members
+        voices = {pid: p.audio_in.take() for pid, p in members.items() if p.audio_in is not None}
+        listeners = [pid for pid, p in members.items() if p.audio_out is not None]
+        full, outputs = mix_minus(voices, listeners)
+        for pid in listeners:
+            track = members[pid].audio_out
+            assert track is not None
+            track.offer(outputs[pid])
+        for tap in self._taps:
+            tap.offer_audio(full, pts)
+
+    # -- events
+
+    def _notify(self, kind: EventKind, participant: Participant) -> None:
+        if self._on_event is None or self._closed:
+            return
+        if kind != "disconnected" and self._members.get(participant.id) is not participant:
+            return  # a replaced connection's late news
+        try:
+            result = self._on_event(McuEvent(kind, participant.id))
+        except Exception:
+            logger.exception("the room's event callback failed on %s", kind)
+            return
+        if inspect.isawaitable(result):
+            self._spawn(result, self._callbacks)
+
+    def _spawn(self, work: Awaitable[Any], into: set[asyncio.Task[Any]]) -> None:
+        task = asyncio.ensure_future(work)
+        into.add(task)
+        task.add_done_callback(into.discard)
+        task.add_done_callback(_log_failure)
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("a room task failed", exc_info=task.exception())

@@ -1,0 +1,78 @@
+"""The room's output for one recorder or broadcaster: the composite's encoded packets and the full audio mix."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from types import TracebackType
+
+from av import AudioFrame, Packet
+
+from mediaplane.kit.mcu.audio import Samples, audio_frame
+
+__all__ = ["McuTap"]
+
+TAP_BACKLOG = 500
+"""Items (video packets and 20 ms audio frames, about 5 s) a slow reader may fall behind before items are dropped."""
+
+
+class McuTap:
+    """An async iterator of ``av.Packet`` (VP8, starting on a keyframe) and ``av.AudioFrame`` (s16 stereo 48 kHz)
+    in the order the room made them; it ends when closed or when the room closes. Both pts count from the
+    room's start (1/90000 for video, 1/48000 for audio), so a muxer can keep them in sync.
+
+        async with room.tap() as tap:
+            async for item in tap:
+                ...
+    """
+
+    def __init__(self, want_keyframe: Callable[[bool], None], on_close: Callable[[McuTap], None]) -> None:
+        self._queue: asyncio.Queue[Packet | AudioFrame | None] = asyncio.Queue()
+        self._want_keyframe, self._on_close = want_keyframe, on_close
+        self._waiting_keyframe = True
+        self.closed = False
+        self.dropped = 0
+        want_keyframe(True)
+
+    def offer_packet(self, packet: Packet) -> None:
+        if self._waiting_keyframe:
+            if not packet.is_keyframe:
+                return
+            self._waiting_keyframe = False
+        if self._queue.qsize() >= TAP_BACKLOG:
+            self.dropped += 1
+            self._waiting_keyframe = True  # what follows a dropped packet cannot be decoded
+            self._want_keyframe(False)
+            return
+        self._queue.put_nowait(packet)
+
+    def offer_audio(self, samples: Samples, pts: int) -> None:
+        if self._queue.qsize() >= TAP_BACKLOG:
+            self.dropped += 1
+        else:
+            self._queue.put_nowait(audio_frame(samples, pts))
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._queue.put_nowait(None)
+            self._on_close(self)
+
+    def __aiter__(self) -> McuTap:
+        return self
+
+    async def __anext__(self) -> Packet | AudioFrame:
+        if self.closed and self._queue.empty():
+            raise StopAsyncIteration
+        item = await self._queue.get()
+        if item is None:
+            raise StopAsyncIteration
+        return item
+
+    async def __aenter__(self) -> McuTap:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

@@ -1,0 +1,185 @@
+"""The rooms' media in this process: one composing MCU room (kit.mcu) per running meeting, started with the
+meeting, fed by the participants' WebRTC connections; what it reports (a user's media up or down) goes to the
+database and the realtime stream.
+
+A meeting's media lives in the process that started it; with several API processes, the routes of one room
+must reach the same one (see docs/eyeson.md). Commands from other processes come over the event bus."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+import weakref
+from typing import Any
+
+from aiortc import RTCIceServer
+
+from mediaplane.core.runtime import Runtime
+from mediaplane.kit.events import EventBusError
+from mediaplane.kit.mcu import MAX_SPOTS, McuConfig, McuEvent, McuRoom, restrict_ice_hosts
+from mediaplane.services.eyeson import events
+from mediaplane.services.eyeson.errors import bad_request
+from mediaplane.services.eyeson.layouts import grid_size
+from mediaplane.services.eyeson.models import EyesonMeeting, EyesonUser
+from mediaplane.services.eyeson.repository import EyesonRepository
+from mediaplane.services.eyeson.views import participant
+
+log = logging.getLogger(__name__)
+EXTRAS_KEY = "eyeson.media"
+MEDIA_CHANNEL = "eyeson.media"
+ORIGIN = uuid.uuid4().hex  # this process, so that it skips its own commands coming back over the bus
+WIDESCREEN_HEIGHT = 720
+
+
+class MediaRooms:
+    """The MCU rooms of this process, by meeting id."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.rooms: dict[str, McuRoom] = {}
+        self._lock = asyncio.Lock()
+        # The room reports each event in a task of its own: one meeting's are recorded one at a time, in order
+        # (FIFO lock), so a quick join-then-leave never ends as online.
+        self._recording: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def config(self, meeting: EyesonMeeting) -> McuConfig:
+        settings = self.runtime.settings
+        height = settings.eyeson_height
+        if meeting.options.get("widescreen"):
+            height = settings.eyeson_width * 9 // 16
+        return McuConfig(
+            width=settings.eyeson_width,
+            height=height,
+            fps=settings.eyeson_fps,
+            background=str(meeting.options.get("background_color") or "#121212"),
+            show_names=bool(meeting.layout.get("show_names", True)),
+            ice_servers=tuple(RTCIceServer(urls=url) for url in settings.eyeson_stun_urls),
+        )
+
+    async def ensure(self, meeting: EyesonMeeting) -> McuRoom:
+        """The meeting's room, started when it is not running here yet."""
+        async with self._lock:
+            room = self.rooms.get(meeting.id)
+            if room is None:
+                if self.runtime.settings.eyeson_ice_host:
+                    restrict_ice_hosts([self.runtime.settings.eyeson_ice_host])
+                room = McuRoom(self.config(meeting), on_event=self._listener(meeting.instance_id, meeting.id))
+                await room.start()
+                self.rooms[meeting.id] = room
+                apply_layout(room, meeting.layout)
+            return room
+
+    async def connect(self, meeting: EyesonMeeting, user: EyesonUser, offer_sdp: str) -> str:
+        room = await self.ensure(meeting)
+        try:
+            return await room.connect(user.user_id, user.name, offer_sdp)
+        except ValueError as exc:
+            raise bad_request(f"invalid SDP offer: {exc}") from None
+
+    async def close_room(self, meeting_id: str) -> None:
+        async with self._lock:
+            room = self.rooms.pop(meeting_id, None)
+        if room is not None:
+            await room.close()
+
+    async def close(self) -> None:
+        for meeting_id in list(self.rooms):
+            await self.close_room(meeting_id)
+
+    async def apply(self, command: dict[str, Any]) -> None:
+        """A command from any process, for a room that runs here."""
+        if command.get("origin") == ORIGIN and command.get("relayed"):
+            return
+        meeting_id = str(command.get("meeting_id"))
+        room = self.rooms.get(meeting_id)
+        if room is None:
+            return
+        op = command.get("op")
+        if op == "shutdown":
+            await self.close_room(meeting_id)
+        elif op == "disconnect":
+            await room.disconnect(str(command.get("user_id")))
+        elif op == "layout":
+            apply_layout(room, dict(command.get("layout") or {}))
+            await events.publish(self.runtime, meeting_id, {"type": "podium_update", "podium": podium(room)})
+
+    def _listener(self, instance_id: str, meeting_id: str) -> Any:
+        async def on_event(event: McuEvent) -> None:
+            try:
+                async with self._recording.setdefault(meeting_id, asyncio.Lock()):
+                    await self._record(instance_id, meeting_id, event)
+            except Exception:  # a database hiccup must not stop the room's media
+                log.exception("eyeson: media event %s of meeting %s not recorded", event.kind, meeting_id)
+
+        return on_event
+
+    async def _record(self, instance_id: str, meeting_id: str, event: McuEvent) -> None:
+        if event.kind not in ("connected", "disconnected"):
+            return
+        now = self.runtime.clock.now()
+        async with self.runtime.db.session() as session:
+            repo = EyesonRepository(session, instance_id)
+            meeting = await repo.meeting(meeting_id)
+            user = await repo.user(meeting_id, event.participant_id) if meeting is not None else None
+            if meeting is None or user is None:
+                return
+            if event.kind == "connected":
+                user.online, user.online_at, user.kicked_at = True, now, None
+                meeting.had_media = True
+            else:
+                user.online, user.left_at = False, now
+            meeting.last_active_at = now
+            body = participant(user, meeting)
+        await events.publish(self.runtime, meeting_id, {"type": "participant_update", "participant": body})
+        room = self.rooms.get(meeting_id)
+        if room is not None:
+            await events.publish(self.runtime, meeting_id, {"type": "podium_update", "podium": podium(room)})
+
+
+def apply_layout(room: McuRoom, layout: dict[str, Any]) -> None:
+    """The meeting's layout on its composer: auto tiles everyone in join order; custom places the podium users
+    in their spots ("" leaves a spot empty), on the grid of a named layout when one is set."""
+    room.set_show_names(bool(layout.get("show_names", True)))
+    if layout.get("layout", "auto") == "auto":
+        room.set_layout(None)
+        return
+    users = list(layout.get("users") or [])
+    size = grid_size(layout.get("name"))
+    if size is not None:
+        users = (users + [""] * size)[:size]
+    room.set_layout(users[:MAX_SPOTS])
+
+
+def podium(room: McuRoom) -> list[dict[str, Any]]:
+    """The podium_update shape of the room's current spots."""
+    return [
+        {
+            "user_id": spot["user_id"],
+            "play_id": None,
+            "width": spot["width"],
+            "height": spot["height"],
+            "left": spot["left"],
+            "top": spot["top"],
+            "z-index": 0,
+        }
+        for spot in room.podium()
+    ]
+
+
+def media_rooms(runtime: Runtime) -> MediaRooms:
+    rooms = runtime.extras.get(EXTRAS_KEY)
+    if not isinstance(rooms, MediaRooms):
+        rooms = MediaRooms(runtime)
+        runtime.extras[EXTRAS_KEY] = rooms
+    return rooms
+
+
+async def media_command(runtime: Runtime, meeting_id: str, op: str, **args: Any) -> None:
+    """Tells the room's media, here and in every other serving process (shutdown, disconnect, layout)."""
+    command = {"meeting_id": meeting_id, "op": op, "origin": ORIGIN, **args}
+    await media_rooms(runtime).apply(command)
+    try:
+        await runtime.events.publish(MEDIA_CHANNEL, command)
+    except EventBusError as exc:
+        log.warning("eyeson: media command %s not published: %s", op, exc)

@@ -1,0 +1,87 @@
+"""eyeson's tables: meetings (one row per meeting of a room id: a room hosts consecutive meetings), their users,
+and the team's webhook. Every row carries instance_id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mediaplane.kit.clock import utcnow
+from mediaplane.kit.db import Model, new_id
+
+RUNNING = text("shutdown_at IS NULL")
+
+
+class EyesonMeeting(Model):
+    """One meeting of a room: from its first user to its shutdown. At most one runs per room id."""
+
+    __tablename__ = "eyeson_meetings"
+    __table_args__ = (
+        Index(
+            "uq_eyeson_meetings_running_room",
+            "instance_id",
+            "room_id",
+            unique=True,
+            sqlite_where=RUNNING,
+            postgresql_where=RUNNING,
+        ),
+        Index("ix_eyeson_meetings_instance_started", "instance_id", "started_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"))
+    room_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(255))
+    guest_token: Mapped[str] = mapped_column(String(32), unique=True)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # {"layout": "auto"|"custom", "name": str|None, "users": [...], "map": [...]|None, "show_names": bool}
+    layout: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when the room's media is up (the meeting is `ready`); last activity keeps an empty meeting alive.
+    ready_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_active_at: Mapped[datetime] = mapped_column(default=utcnow)
+    had_media: Mapped[bool] = mapped_column(Boolean, default=False)
+    shutdown_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class EyesonUser(Model):
+    """A user of one meeting, with the access key that is their credential for it."""
+
+    __tablename__ = "eyeson_users"
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "user_id"),
+        Index("ix_eyeson_users_instance_access_key", "instance_id", "access_key"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"))
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("eyeson_meetings.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(255))
+    avatar: Mapped[str | None] = mapped_column(Text, default=None)
+    guest: Mapped[bool] = mapped_column(Boolean, default=False)
+    access_key: Mapped[str] = mapped_column(String(32), unique=True)
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Media state, written by the room's media engine: online while the user's WebRTC connection is up.
+    online: Mapped[bool] = mapped_column(Boolean, default=False)
+    online_at: Mapped[datetime | None] = mapped_column(default=None)
+    left_at: Mapped[datetime | None] = mapped_column(default=None)
+    kicked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class EyesonWebhook(Model):
+    """The team's webhook (one per API key, as eyeson: a new one replaces it) and its last delivery."""
+
+    __tablename__ = "eyeson_webhooks"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), unique=True)
+    url: Mapped[str] = mapped_column(Text)
+    types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_request_sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_response_code: Mapped[str | None] = mapped_column(String(8), default=None)
