@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from kit_mcu_support import Rooms
+from tests.fixtures.webrtc import Rooms
 
 from mediaplane.kit.mcu import restrict_ice_hosts
 

@@ -6,7 +6,7 @@ import asyncio
 
 import numpy as np
 import pytest
-from kit_mcu_support import Rooms, tone_level
+from tests.fixtures.webrtc import Rooms, tone_level
 
 from mediaplane.kit.mcu.audio import FRAME_SAMPLES, AudioInput, mix_minus
 

@@ -7,7 +7,7 @@ import gc
 
 import pytest
 from aiortc.codecs.vpx import Vp8Encoder
-from kit_mcu_support import BLUE, GREEN, RED, Peer, Rooms, shows
+from tests.fixtures.webrtc import BLUE, GREEN, RED, Peer, Rooms, shows
 
 from mediaplane.kit.mcu import tile_rects
 from mediaplane.kit.mcu.encoder import KeyframeClock

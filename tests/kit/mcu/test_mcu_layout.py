@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from kit_mcu_support import BACKGROUND, BLUE, GREEN, RED, YELLOW, Picture, Rooms, colour_at, near, shows
+from tests.fixtures.webrtc import BACKGROUND, BLUE, GREEN, RED, YELLOW, Picture, Rooms, colour_at, near, shows
 
 from mediaplane.kit.mcu import Rect, tile_rects
 from mediaplane.kit.mcu.labels import PLACEHOLDER_RGB

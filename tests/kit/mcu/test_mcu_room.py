@@ -8,7 +8,7 @@ import threading
 import pytest
 from aiortc import RTCSessionDescription
 from av import AudioFrame, Packet
-from kit_mcu_support import GREEN, RED, Peer, Rooms, shows
+from tests.fixtures.webrtc import GREEN, RED, Peer, Rooms, shows
 
 from mediaplane.kit.mcu import (
     McuClosedError,
