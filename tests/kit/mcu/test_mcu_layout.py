@@ -7,8 +7,9 @@ import asyncio
 import pytest
 from tests.fixtures.webrtc import BACKGROUND, BLUE, GREEN, RED, YELLOW, Picture, Rooms, colour_at, near, shows
 
-from mediaplane.kit.mcu import Rect, tile_rects
+from mediaplane.kit.mcu import McuLayoutError, Rect, tile_rects
 from mediaplane.kit.mcu.labels import PLACEHOLDER_RGB
+from mediaplane.kit.mcu.layout import place, snap_rects
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -141,3 +142,22 @@ async def test_the_full_size_canvas(rooms: Rooms) -> None:
     picture = await a.wait_for(shows([(left, RED), (right, BLUE)]), within=20)
     assert picture.shape == (960, 1280, 3)
     await b.wait_for(shows([(left, RED), (right, BLUE)]), within=20)
+
+
+def test_given_rectangles_are_snapped_to_even_pixels_and_clipped() -> None:
+    assert snap_rects([(1, 3, 101, 51), (300, 200, 100, 100)], 320, 240) == [
+        Rect(0, 2, 102, 52),
+        Rect(300, 200, 20, 40),
+    ]
+    with pytest.raises(McuLayoutError):
+        snap_rects([(400, 0, 10, 10)], 320, 240)
+    with pytest.raises(McuLayoutError):
+        snap_rects([(0, 0, 2, 2)] * 17, 320, 240)
+
+
+def test_place_fills_given_rectangles_in_join_order_or_as_the_podium_says() -> None:
+    rects = [Rect(0, 0, 100, 100), Rect(100, 0, 100, 100)]
+    assert place(["a", "b", "c"], None, rects, 320, 240) == [("a", rects[0]), ("b", rects[1])]
+    assert place(["a", "b"], ["b"], rects, 320, 240) == [("b", rects[0]), ("", rects[1])]
+    grid = tile_rects(2, 320, 240)
+    assert place(["a", "b"], None, None, 320, 240) == [("a", grid[0]), ("b", grid[1])]

@@ -133,3 +133,13 @@ async def test_offers_are_checked(eyeson: Eyeson) -> None:
 async def test_unknown_paths_and_methods(eyeson: Eyeson) -> None:
     assert error_of(await eyeson.request("GET", "/nothing/here"))[0] == 404
     assert error_of(await eyeson.request("PUT", "/rooms", key=eyeson.key))[0] == 405
+
+
+async def test_layouts_the_canvas_cannot_hold_are_400(eyeson: Eyeson) -> None:
+    ak = (await eyeson.room())["access_key"]
+    off_canvas = {"map": '[[2000, 0, 100, 100, "auto"]]'}  # the test canvas is 320x240
+    too_many = {"layout": "custom", "users[]": [f"u{i}" for i in range(10)]}
+    for data in (off_canvas, too_many):
+        assert error_of(await eyeson.request("POST", f"/rooms/{ak}/layout", data=data))[0] == 400
+    body = await eyeson.ok("GET", f"/rooms/{ak}")
+    assert body["options"]["layout"] == "auto" and body["options"]["layout_map"] is None  # nothing stored

@@ -6,6 +6,7 @@ Media state reaches the users listing; the last one leaving ends the meeting aft
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import Any
@@ -14,8 +15,9 @@ import pytest
 from aiortc import RTCSessionDescription
 
 from mediaplane.kit.clock import FrozenClock
-from mediaplane.kit.mcu import restrict_ice_hosts, tile_rects
+from mediaplane.kit.mcu import Rect, restrict_ice_hosts, tile_rects
 from mediaplane.services.eyeson.background import sweep
+from mediaplane.services.eyeson.media import media_rooms
 from tests.fixtures.webrtc import BACKGROUND, BLUE, GREEN, RED, Peer, shows, tone_level
 from tests.services.eyeson.conftest import Eyeson, error_of
 
@@ -88,7 +90,22 @@ async def test_everyone_receives_the_composed_room(eyeson: Eyeson, peers: list[P
     for peer in peers:
         await peer.wait_for(custom, within=20)
 
-    await eyeson.ok("POST", f"/rooms/{ak}/layout", data={"layout": "auto"})
+    # A pixel map: Bob top left, Ann bottom right, a quarter of the canvas each.
+    spots = [[0, 0, W // 2, H // 2, "auto"], [W // 2, H // 2, W // 2, H // 2, "auto"]]
+    data = {"layout": "custom", "users[]": ["bob", "ann"], "map": json.dumps(spots)}
+    await eyeson.ok("POST", f"/rooms/{ak}/layout", data=data)
+    quarter = [Rect(*spot[:4]) for spot in spots]
+    mapped = shows([(quarter[0], GREEN), (quarter[1], RED), (Rect(W // 2, 0, W // 2, H // 2), BACKGROUND)])
+    await peers[2].wait_for(mapped, within=20)
+    (room,) = media_rooms(eyeson.runtime).rooms.values()
+    podium = [(s["user_id"], s["left"], s["top"]) for s in room.podium()]
+    assert podium == [("bob", 0, 0), ("ann", W // 2, H // 2)]
+
+    await eyeson.ok("POST", f"/rooms/{ak}/layout", data={"layout": "auto", "name": "present-lower-3"})
+    presenter = Rect(W // 6, 0, 2 * W // 3, 2 * H // 3)
+    await peers[2].wait_for(shows([(presenter, RED)]), within=20)  # Ann joined first: she presents
+
+    await eyeson.ok("POST", f"/rooms/{ak}/layout", data={"layout": "auto", "name": "", "map": ""})
     await peers[2].wait_for(auto, within=20)
 
 

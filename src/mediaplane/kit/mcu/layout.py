@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 from mediaplane.kit.mcu.errors import McuLayoutError
 
-__all__ = ["MAX_SPOTS", "Rect", "arrange", "tile_rects"]
+__all__ = ["MAX_PLACED_SPOTS", "MAX_SPOTS", "Rect", "arrange", "place", "snap_rects", "tile_rects"]
 
 MAX_SPOTS = 9
 """The largest grid (3x3). An auto layout with more participants shows the first 9 in join order."""
+MAX_PLACED_SPOTS = 16
+"""Spots of a layout whose rectangles are given (a presentation layout, a pixel map)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,3 +71,31 @@ def check_custom(spots: Sequence[str]) -> list[str]:
     if not all(isinstance(spot, str) for spot in spots):
         raise McuLayoutError('every spot is a participant id or "" (an empty spot)')
     return list(spots)
+
+
+def snap_rects(rects: Sequence[tuple[int, int, int, int] | Rect], width: int, height: int) -> list[Rect]:
+    """Given rectangles (left, top, width, height) clipped to the canvas and put on even pixels (yuv420p)."""
+    if len(rects) > MAX_PLACED_SPOTS:
+        raise McuLayoutError(f"a layout has at most {MAX_PLACED_SPOTS} spots, not {len(rects)}")
+    snapped = []
+    for rect in rects:
+        left, top, w, h = (rect.left, rect.top, rect.width, rect.height) if isinstance(rect, Rect) else rect
+        x0, y0 = max(0, int(left)) & ~1, max(0, int(top)) & ~1
+        x1, y1 = min(width, int(left) + int(w)) & ~1, min(height, int(top) + int(h)) & ~1
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            raise McuLayoutError(f"spot {rect} is not on the {width}x{height} canvas")
+        snapped.append(Rect(x0, y0, x1 - x0, y1 - y0))
+    return snapped
+
+
+def place(
+    members: Sequence[str], custom: Sequence[str] | None, rects: Sequence[Rect] | None, width: int, height: int
+) -> list[tuple[str, Rect]]:
+    """Each spot's participant id ("" empty) and rectangle: on the given rectangles when there are some (the
+    custom spots, or the members in join order, in them), else on the grid for the number of spots."""
+    if rects is None:
+        spots = arrange(members, custom)
+        return list(zip(spots, tile_rects(len(spots), width, height), strict=True))
+    spots = list(members) if custom is None else list(custom)
+    spots = (spots + [""] * len(rects))[: len(rects)]
+    return list(zip(spots, rects, strict=True))

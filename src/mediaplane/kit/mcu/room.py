@@ -20,7 +20,7 @@ from mediaplane.kit.mcu.config import McuConfig
 from mediaplane.kit.mcu.encoder import KeyframeClock, VideoEncoder
 from mediaplane.kit.mcu.errors import McuClosedError, McuError, McuOfferError
 from mediaplane.kit.mcu.events import EventCallback, EventKind, McuEvent, McuStats, ParticipantInfo, Spot
-from mediaplane.kit.mcu.layout import arrange, check_custom, tile_rects
+from mediaplane.kit.mcu.layout import Rect, check_custom, place, snap_rects
 from mediaplane.kit.mcu.offer import offered_kinds, vp8_preferences
 from mediaplane.kit.mcu.participant import Participant
 from mediaplane.kit.mcu.tap import McuTap
@@ -46,6 +46,7 @@ class McuRoom:
         self._on_event = on_event
         self._members: dict[str, Participant] = {}  # in join order; a reconnect keeps its place
         self._custom: list[str] | None = None
+        self._rects: list[Rect] | None = None
         self._show_names = self.config.show_names
         self._taps: list[McuTap] = []
         self._keyframes = KeyframeClock(self.config.keyframe_min_gap, self.config.keyframe_interval)
@@ -184,9 +185,15 @@ class McuRoom:
 
     # -- layout and state
 
-    def set_layout(self, spots: Sequence[str] | None) -> None:
-        """None: every participant in join order (first 9). A list: those spots in order, "" for an empty one."""
-        self._custom = None if spots is None else check_custom(spots)
+    def set_layout(
+        self, spots: Sequence[str] | None, rects: Sequence[tuple[int, int, int, int] | Rect] | None = None
+    ) -> None:
+        """None: every participant in join order (first 9). A list: those spots in order, "" for an empty one.
+        `rects` (left, top, width, height) place the spots instead of the grid — a presentation layout, a pixel
+        map; later ones are drawn over earlier ones."""
+        placed = None if rects is None else snap_rects(rects, self.config.width, self.config.height)
+        custom = None if spots is None else check_custom(spots) if placed is None else [str(s) for s in spots]
+        self._custom, self._rects = custom, placed
 
     def set_show_names(self, show: bool) -> None:
         self._show_names = show
@@ -195,15 +202,13 @@ class McuRoom:
     def show_names(self) -> bool:
         return self._show_names
 
-    def _spots(self) -> list[str]:
-        return arrange(list(self._members), self._custom)
+    def _placed(self) -> list[tuple[str, Rect]]:
+        return place(list(self._members), self._custom, self._rects, self.config.width, self.config.height)
 
     def podium(self) -> list[Spot]:
-        c = self.config
-        spots = self._spots()
         return [
             Spot(user_id=user_id, left=r.left, top=r.top, width=r.width, height=r.height)
-            for user_id, r in zip(spots, tile_rects(len(spots), c.width, c.height), strict=True)
+            for user_id, r in self._placed()
         ]
 
     def participants(self) -> list[ParticipantInfo]:
@@ -275,11 +280,10 @@ class McuRoom:
 
     def _tiles(self, now: float) -> list[Tile]:
         c = self.config
-        spots = self._spots()
         tiles = []
         for member in self._members.values():
             member.check_stall(now, c.stall_seconds)
-        for user_id, rect in zip(spots, tile_rects(len(spots), c.width, c.height), strict=True):
+        for user_id, rect in self._placed():
             participant = self._members.get(user_id) if user_id else None
             if participant is not None:  # an empty spot, or someone not here, shows the background
                 frame = participant.live_frame(now, c.stall_seconds)

@@ -44,6 +44,9 @@ def parse_layout(params: dict[str, Any], current: dict[str, Any]) -> dict[str, A
             layout["layout"] = "custom"
     spots = _map(params.get("map"))
     name = params.get("name")
+    # An empty name or map given clears it (back to the grid).
+    if name == "" or params.get("map") == "":
+        layout["name"], layout["map"] = None, None
     if spots is not None:
         layout["map"] = spots
         layout["name"] = str(name) if name not in (None, "") else "custom-map"

@@ -17,10 +17,11 @@ from aiortc import RTCIceServer
 
 from mediaplane.core.runtime import Runtime
 from mediaplane.kit.events import EventBusError
-from mediaplane.kit.mcu import MAX_SPOTS, McuConfig, McuEvent, McuRoom, restrict_ice_hosts
+from mediaplane.kit.mcu import MAX_SPOTS, McuConfig, McuEvent, McuLayoutError, McuRoom, restrict_ice_hosts
+from mediaplane.kit.mcu.layout import snap_rects
 from mediaplane.services.eyeson import events
 from mediaplane.services.eyeson.errors import bad_request
-from mediaplane.services.eyeson.layouts import grid_size
+from mediaplane.services.eyeson.layouts import grid_size, named_rects
 from mediaplane.services.eyeson.models import EyesonMeeting, EyesonUser
 from mediaplane.services.eyeson.repository import EyesonRepository
 from mediaplane.services.eyeson.views import participant
@@ -137,18 +138,39 @@ class MediaRooms:
             await events.publish(self.runtime, meeting_id, {"type": "podium_update", "podium": podium(room)})
 
 
-def apply_layout(room: McuRoom, layout: dict[str, Any]) -> None:
-    """The meeting's layout on its composer: auto tiles everyone in join order; custom places the podium users
-    in their spots ("" leaves a spot empty), on the grid of a named layout when one is set."""
-    room.set_show_names(bool(layout.get("show_names", True)))
-    if layout.get("layout", "auto") == "auto":
-        room.set_layout(None)
-        return
+Placement = tuple[list[str] | None, list[tuple[int, int, int, int]] | None]
+
+
+def placement(layout: dict[str, Any], width: int, height: int) -> Placement:
+    """What the composer is told for a layout: the podium spots (None: everyone in join order) and their
+    rectangles (None: the grid). Auto tiles everyone; custom places the podium users ("" is an empty spot); a
+    named presentation layout or a pixel map gives the rectangles (filled in join order when auto), a named grid
+    (four, nine…) the number of spots. McuLayoutError when the canvas cannot hold it."""
+    auto = layout.get("layout", "auto") == "auto"
     users = list(layout.get("users") or [])
-    size = grid_size(layout.get("name"))
-    if size is not None:
-        users = (users + [""] * size)[:size]
-    room.set_layout(users[:MAX_SPOTS])
+    name = layout.get("name")
+    rects: list[tuple[int, int, int, int]] | None = None
+    if layout.get("map"):
+        rects = [(int(s[0]), int(s[1]), int(s[2]), int(s[3])) for s in layout["map"]]
+    elif name:
+        rects = named_rects(str(name), width, height)
+        size = grid_size(name)
+        if rects is None and size is not None and not auto:
+            users = (users + [""] * size)[:size]
+    if rects is not None:
+        snap_rects(rects, width, height)
+        return (None if auto else users), rects
+    if auto:
+        return None, None
+    if len(users) > MAX_SPOTS:
+        raise McuLayoutError(f"a podium without a map has at most {MAX_SPOTS} spots")
+    return users, None
+
+
+def apply_layout(room: McuRoom, layout: dict[str, Any]) -> None:
+    room.set_show_names(bool(layout.get("show_names", True)))
+    spots, rects = placement(layout, room.config.width, room.config.height)
+    room.set_layout(spots, rects)
 
 
 def podium(room: McuRoom) -> list[dict[str, Any]]:
