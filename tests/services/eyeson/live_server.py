@@ -39,6 +39,10 @@ class LiveEyeson:
     def room(self, user: str = "Jane Doe", **fields: str) -> Any:
         return self.call("POST", "/rooms", 201, key=True, data={"user[name]": user, **fields})
 
+    def online(self, room_id: str) -> set[str]:
+        """The names of the users whose media is connected."""
+        return {u["name"] for u in self.call("GET", f"rooms/{room_id}/users", key=True, params={"online": "true"})}
+
     def ws_url(self, link: str) -> str:
         return link.replace("http://", "ws://", 1)
 

@@ -19,21 +19,15 @@ import httpx
 import numpy as np
 import pytest
 
-from mediaplane.app import create_app
-from mediaplane.core.catalog import Registry
-from mediaplane.services.eyeson import spec as eyeson_spec
-from tests.conftest import make_settings
-from tests.fixtures.factories import admin_pat
 from tests.fixtures.live import wait_for
 from tests.fixtures.required import require_or_skip
-from tests.fixtures.servers import free_port, serve_in_thread
+from tests.services.eyeson.live_server import LiveEyeson, live_eyeson
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 CHROMIUM = Path("/usr/bin/chromium")
-API_KEY = "ZWY3ZjY2NjItMTQ3Ni00YWQ1LWE1ZTAtYjI3ZTRlM2Y"
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -63,45 +57,6 @@ VIDEO_PLAYING = """() => {
   const video = document.getElementById("remote");
   return video.videoWidth > 0 && video.currentTime > 0.5 && !video.paused;
 }"""
-
-
-class Server:
-    def __init__(self, api: str, instance: str) -> None:
-        self.api = api
-        self.instance = instance  # the instance URL, ending in /
-
-    def call(self, method: str, path: str, status: int = 200, **kwargs: Any) -> Any:
-        headers = {"Authorization": API_KEY}
-        r = httpx.request(method, f"{self.instance}{path}", headers=headers, timeout=30, **kwargs)
-        assert r.status_code == status, r.text
-        return r.json() if r.content else None
-
-    def online(self, room_id: str) -> set[str]:
-        return {user["name"] for user in self.call("GET", f"rooms/{room_id}/users", params={"online": "true"})}
-
-
-@contextlib.contextmanager
-def eyeson_server(tmp_path: Path) -> Iterator[Server]:
-    """`serve` with eyeson on a free port (media on loopback only, a small picture), and one instance."""
-    port = free_port()
-    settings = make_settings(
-        tmp_path / "data",
-        f"sqlite+aiosqlite:///{tmp_path / 'eyeson.db'}",
-        port=port,
-        eyeson_width=640,
-        eyeson_height=480,
-        eyeson_fps=10,
-        eyeson_ice_host="127.0.0.1",
-    )
-    registry = Registry([eyeson_spec])
-    pat = admin_pat(settings, registry)
-    with serve_in_thread(create_app(settings, registry=registry), port) as api:
-        sat = httpx.post(f"{api}/servicetoken", headers={"x-pat-jwt": f"Bearer {pat}"}, json={"serviceId": "eyeson"})
-        assert sat.status_code == 200, sat.text
-        body = {"name": "team", "apiKey": API_KEY, "teamName": "Browser Team"}
-        created = httpx.post(f"{api}/eyesoninstance", headers={"x-jwt": f"Bearer {sat.json()['token']}"}, json=body)
-        assert created.status_code == 200, created.text
-        yield Server(api, f"{api}/eyeson/admin-team/")
 
 
 @contextlib.contextmanager
@@ -194,8 +149,8 @@ def filled(image: Any, box: tuple[int, int, int, int]) -> float:
 
 
 def test_host_and_guest_meet_in_chromium(tmp_path: Path) -> None:
-    with eyeson_server(tmp_path) as server, chromium() as browser:
-        room = server.call("POST", "rooms", 201, data={"user[name]": "Hanna Host", "name": "Browser room"})
+    with live_eyeson(tmp_path, eyeson_width=640, eyeson_height=480) as server, chromium() as browser:
+        room = server.call("POST", "rooms", 201, key=True, data={"user[name]": "Hanna Host", "name": "Browser room"})
         room_id = room["room"]["id"]
         host, guest = Person(browser, "host"), Person(browser, "guest", 390, 844)  # the guest is on a phone
 
@@ -250,7 +205,7 @@ def test_host_and_guest_meet_in_chromium(tmp_path: Path) -> None:
         assert host.state == "connected"
 
         # The meeting ends (stopped with the API key): the host's page says so and lets go of the media.
-        server.call("DELETE", f"rooms/{room_id}", 204)
+        server.call("DELETE", f"rooms/{room_id}", 204, key=True)
         host.wait_state("ended")
         assert host.status() == "The meeting has ended."
         host.screenshot(tmp_path / "host-ended.png")
@@ -259,22 +214,22 @@ def test_host_and_guest_meet_in_chromium(tmp_path: Path) -> None:
         check_room_options(server, browser)
 
 
-def check_links(server: Server, browser: Browser, access_key: str) -> None:
+def check_links(server: LiveEyeson, browser: Browser, access_key: str) -> None:
     """The page without its trailing slash still finds its files; bad and stale links say what is wrong."""
-    page = httpx.get(f"{server.instance}gui?{access_key}")
+    page = httpx.get(f"{server.base}gui?{access_key}")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert '<base href="gui/">' in page.text and "Content-Security-Policy" in page.headers
-    script = httpx.get(f"{server.instance}gui/static/gui.js")
+    script = httpx.get(f"{server.base}gui/static/gui.js")
     assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
-    assert httpx.get(f"{server.instance}gui/static/nothing.js").status_code == 404
+    assert httpx.get(f"{server.base}gui/static/nothing.js").status_code == 404
 
     visitor = Person(browser, "visitor")
-    visitor.open(f"{server.instance}gui?{access_key}")  # the meeting has ended: 410 behind the page
+    visitor.open(f"{server.base}gui?{access_key}")  # the meeting has ended: 410 behind the page
     visitor.wait_state("ended")
-    visitor.open(f"{server.instance}gui/?nosuchkey")
+    visitor.open(f"{server.base}gui/?nosuchkey")
     visitor.wait_state("error")
     assert visitor.status() == "This meeting link is not valid."
-    visitor.open(f"{server.instance}gui/")
+    visitor.open(f"{server.base}gui/")
     visitor.wait_state("error")
     assert "no access key" in visitor.status()
     # Chromium logs the API's 410 and 404 answers; the page itself does not break on them.
@@ -326,11 +281,11 @@ def check_controls(host: Person, guest: Person, tmp_path: Path) -> None:
     assert min(shares) > 0.2, shares
 
 
-def check_room_options(server: Server, browser: Browser) -> None:
+def check_room_options(server: LiveEyeson, browser: Browser) -> None:
     """options[custom_fields][hide_chat] hides the chat; Leave goes to options[exit_url]."""
     exit_url = f"{server.api}/health"
     fields = {"user[name]": "Olga", "options[custom_fields][hide_chat]": "true", "options[exit_url]": exit_url}
-    room = server.call("POST", "rooms", 201, data=fields)
+    room = server.call("POST", "rooms", 201, key=True, data=fields)
     olga = Person(browser, "olga")
     olga.open(room["links"]["gui"])
     olga.join()

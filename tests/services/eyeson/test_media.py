@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -15,23 +15,14 @@ import pytest
 from aiortc import RTCSessionDescription
 
 from mediaplane.kit.clock import FrozenClock
-from mediaplane.kit.mcu import Rect, restrict_ice_hosts, tile_rects
+from mediaplane.kit.mcu import Rect, tile_rects
 from mediaplane.services.eyeson.background import sweep
 from mediaplane.services.eyeson.media import media_rooms
 from tests.fixtures.webrtc import BACKGROUND, BLUE, GREEN, RED, Peer, shows, tone_level
 from tests.services.eyeson.conftest import Eyeson, error_of
 
-pytestmark = pytest.mark.timeout(90)
+pytestmark = [pytest.mark.timeout(90), pytest.mark.usefixtures("loopback_ice")]
 W, H = 320, 240  # the eyeson test settings' canvas
-
-
-@pytest.fixture(autouse=True)
-def loopback() -> Iterator[None]:
-    previous = restrict_ice_hosts(["127.0.0.1"])
-    try:
-        yield
-    finally:
-        restrict_ice_hosts(previous)
 
 
 @pytest.fixture

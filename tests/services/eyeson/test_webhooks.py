@@ -3,26 +3,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
-import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
 
 from mediaplane.config import Settings
 from mediaplane.kit.clock import Clock
 from mediaplane.services.eyeson.webhooks import signature
-from tests.fixtures.servers import serve_in_thread
+from tests.fixtures.receiver import Receiver, webhook_receiver
 from tests.services.eyeson.conftest import Eyeson, error_of, eyeson_settings
 
 
@@ -36,47 +27,10 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     return eyeson_settings(tmp_path, database_url, job_retry_delay=0.2)
 
 
-@dataclass
-class Receiver:
-    url: str
-    raw: list[bytes] = field(default_factory=list)
-    signatures: list[str] = field(default_factory=list)
-    refuse: int = 0
-    attempts: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    async def wait_for(self, count: int, within: float = 30) -> list[dict[str, Any]]:
-        for _ in range(int(within / 0.05)):
-            with self.lock:
-                if len(self.raw) >= count:
-                    return [json.loads(raw) for raw in self.raw]
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"received {len(self.raw)} webhooks, expected {count}")
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    box: dict[str, Receiver] = {}
-
-    async def hook(request: Request) -> Response:
-        got = box["receiver"]
-        body = await request.body()
-        with got.lock:
-            got.attempts += 1
-            if got.refuse > 0:
-                got.refuse -= 1
-                return PlainTextResponse("busy", status_code=503)
-            got.raw.append(body)
-            got.signatures.append(request.headers.get("x-eyeson-signature", ""))
-        return Response(status_code=204)
-
-    async def health(request: Request) -> Response:
-        return PlainTextResponse("ok")
-
-    app = Starlette(routes=[Route("/health", health), Route("/hook", hook, methods=["POST"])])
-    with serve_in_thread(app) as url:
-        box["receiver"] = Receiver(f"{url}/hook")
-        yield box["receiver"]
+    with webhook_receiver(status=204) as made:
+        yield made
 
 
 def test_signature_matches_eyesons_test_vector() -> None:
@@ -91,9 +45,10 @@ async def test_room_updates_are_signed_retried_and_recorded(eyeson: Eyeson, rece
     room = await eyeson.room("Jane", id="hooked")
     r = await eyeson.request("DELETE", "/rooms/hooked", key=eyeson.key)
     assert r.status_code == 204
-    bodies = await receiver.wait_for(2)
+    bodies = await receiver.wait_for_count(2)
     assert receiver.attempts == 3
-    for raw, sig in zip(receiver.raw, receiver.signatures, strict=True):
+    for raw, headers in zip(receiver.raw, receiver.headers, strict=True):
+        sig = headers["x-eyeson-signature"]
         assert hmac.compare_digest(sig, hmac.new(eyeson.key.encode(), raw, hashlib.sha256).hexdigest())
     assert [b["type"] for b in bodies] == ["room_update", "room_update"]
     # The refused first event comes after the second one (a retry); eyeson's receivers sort by timestamp.

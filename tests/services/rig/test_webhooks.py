@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import func, select
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
 
 from mediaplane.config import Settings
 from mediaplane.core.ingest import OutputState, Publish, SessionEnd
@@ -28,7 +19,7 @@ from mediaplane.kit.security import verify_webhook
 from mediaplane.services.rig.ingest import RigIngest
 from tests.conftest import make_settings
 from tests.fixtures.factories import Factory
-from tests.fixtures.servers import serve_in_thread
+from tests.fixtures.receiver import Receiver, webhook_receiver
 from tests.services.rig.conftest import Rig, make_rig
 
 SECRET = "rig-webhook-secret-42"
@@ -44,49 +35,10 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     return make_settings(tmp_path / "data", database_url, job_retry_delay=0.2)
 
 
-@dataclass
-class Receiver:
-    url: str
-    raw: list[bytes] = field(default_factory=list)
-    headers: list[dict[str, str]] = field(default_factory=list)
-    refuse: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def bodies(self) -> list[dict[str, Any]]:
-        with self.lock:
-            return [json.loads(raw) for raw in self.raw]
-
-    async def wait_for(self, types: list[str], within: float = 30) -> list[dict[str, Any]]:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + within
-        while [b["type"] for b in self.bodies()] != types:
-            if loop.time() > deadline:
-                raise AssertionError(f"received {[b['type'] for b in self.bodies()]}, expected {types}")
-            await asyncio.sleep(0.05)
-        return self.bodies()
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    box: dict[str, Receiver] = {}
-
-    async def hook(request: Request) -> Response:
-        got = box["receiver"]
-        with got.lock:
-            if got.refuse > 0:
-                got.refuse -= 1
-                return PlainTextResponse("busy", status_code=503)
-            got.raw.append(await request.body())
-            got.headers.append(dict(request.headers))
-        return JSONResponse({"ok": True})
-
-    async def health(request: Request) -> Response:
-        return PlainTextResponse("ok")
-
-    app = Starlette(routes=[Route("/health", health), Route("/hook", hook, methods=["POST"])])
-    with serve_in_thread(app) as url:
-        box["receiver"] = Receiver(f"{url}/hook")
-        yield box["receiver"]
+    with webhook_receiver() as made:
+        yield made
 
 
 @pytest.fixture
