@@ -212,6 +212,7 @@ def test_host_and_guest_meet_in_chromium(tmp_path: Path) -> None:
         assert host.problems == [] and guest.problems == []
         check_links(server, browser, room["access_key"])
         check_room_options(server, browser)
+        check_permalink(server, browser)
 
 
 def check_links(server: LiveEyeson, browser: Browser, access_key: str) -> None:
@@ -234,6 +235,25 @@ def check_links(server: LiveEyeson, browser: Browser, access_key: str) -> None:
     assert "no access key" in visitor.status()
     # Chromium logs the API's 410 and 404 answers; the page itself does not break on them.
     assert [p for p in visitor.problems if "Failed to load resource" not in p] == []
+
+
+def check_permalink(server: LiveEyeson, browser: Browser) -> None:
+    """A permalink's guest link waits until a host's link has started the meeting, then joins it."""
+    made = server.call("POST", "permalink", 201, key=True, data={"user[name]": "Paula", "name": "Standing call"})
+    guest = Person(browser, "early guest")
+    guest.open(made["links"]["guest_join"])
+    guest.wait_state("guest")
+    guest.page.fill("#guest-name", "Early Ed")
+    guest.page.press("#guest-name", "Enter")
+    guest.page.wait_for_function("() => /Waiting for a host/.test(document.getElementById('status').textContent)")
+    host = Person(browser, "permalink host")
+    host.open(made["links"]["gui"])
+    host.wait_state("prejoin")
+    assert host.page.inner_text("#room-name") == "Standing call"
+    guest.wait_state("prejoin")  # its next try gets in
+    assert guest.page.inner_text("#room-name") == "Standing call"
+    # Chromium logs the 423 answers while the guest waits; the page itself does not break on them.
+    assert [p for p in guest.problems + host.problems if "Failed to load resource" not in p] == []
 
 
 def tile_shares(host: Person, path: Path, good: Any) -> tuple[float, float]:

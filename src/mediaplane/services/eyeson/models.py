@@ -85,3 +85,34 @@ class EyesonWebhook(Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_request_sent_at: Mapped[datetime | None] = mapped_column(default=None)
     last_response_code: Mapped[str | None] = mapped_column(String(8), default=None)
+
+
+class EyesonPermalink(Model):
+    """A room defined ahead of its meetings: its id is the room id, its guest token lasts; hosts start it."""
+
+    __tablename__ = "eyeson_permalinks"
+    __table_args__ = (Index("ix_eyeson_permalinks_instance_created", "instance_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    guest_token: Mapped[str] = mapped_column(String(32), unique=True)
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EyesonPermalinkUser(Model):
+    """A host of a permalink, with the user token that starts or joins its meeting."""
+
+    __tablename__ = "eyeson_permalink_users"
+    __table_args__ = (UniqueConstraint("permalink_id", "user_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"))
+    permalink_id: Mapped[str] = mapped_column(ForeignKey("eyeson_permalinks.id", ondelete="CASCADE"))
+    user_token: Mapped[str] = mapped_column(String(32), unique=True)
+    user_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(255))
+    avatar: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -124,9 +124,13 @@ class RoomService:
         await self.repo.touch(meeting.id, self.now())
         return user
 
-    async def join_guest(self, token: str, params: dict[str, Any]) -> tuple[EyesonMeeting, EyesonUser]:
-        """POST /guests/:guest_token: a guest in the running meeting of that token."""
-        meeting = await self.repo.meeting_by_guest_token(token) if len(token) <= 64 else None
+    async def join_guest(
+        self, token: str, params: dict[str, Any], meeting: EyesonMeeting | None = None
+    ) -> tuple[EyesonMeeting, EyesonUser]:
+        """POST /guests/:guest_token: a guest in the running meeting of that token (or the `meeting` given, that
+        a permalink's guest token leads to)."""
+        if meeting is None:
+            meeting = await self.repo.meeting_by_guest_token(token) if len(token) <= 64 else None
         if meeting is None or not meeting.options.get("guest_token_available", True):
             raise unauthorized("unknown guest token")
         if meeting.shutdown_at is not None:

@@ -1,7 +1,9 @@
 /* The eyeson room GUI: one page, no build step, nothing from elsewhere.
  *
  * ?<access_key>        a user's link: check camera and microphone, join, meet, leave.
- * ?guest=<guest_token> the quick-join link: ask a name, become a guest user, then as above.
+ * ?guest=<guest_token> the quick-join link: ask a name, become a guest user, then as above (a permalink's
+ *                      guest link waits until a host has started the meeting).
+ * ?permalink=<token>   a permalink host's link: start the meeting, or join the running one.
  *
  * The API is this instance's (relative to the page: the page lives at <instance>/gui/). Media is one WebRTC
  * offer/answer exchange (POST the complete offer, get the answer); the room's realtime events come over the
@@ -157,6 +159,11 @@
       askGuestName(guest);
       return;
     }
+    var host = params.get("permalink");
+    if (host) {
+      startPermalink(host);
+      return;
+    }
     var first = query.split("&")[0].split("=")[0];
     var key = "";
     try { key = decodeURIComponent(first); } catch (e) { key = ""; }
@@ -168,6 +175,22 @@
     request("GET", apiUrl(roomPath())).then(function (result) {
       if (result.status === 200) { roomLoaded(result.data); return; }
       failLoad(result);
+    }, function () {
+      setState("error", "The server cannot be reached. Check your connection and reload the page.");
+    });
+  }
+
+  // A permalink host's link: starts the meeting, or joins the running one (the link stays the same).
+  function startPermalink(token) {
+    request("POST", apiUrl("permalink/" + encodeURIComponent(token))).then(function (result) {
+      if (result.status === 201 && result.data && result.data.access_key) {
+        state.accessKey = result.data.access_key;
+        roomLoaded(result.data);
+      } else if (result.status === 410) {
+        setState("ended", "This meeting link has expired.");
+      } else {
+        failLoad(result);
+      }
     }, function () {
       setState("error", "The server cannot be reached. Check your connection and reload the page.");
     });
@@ -196,28 +219,37 @@
       var button = ui.guestForm.querySelector("button");
       button.disabled = true;
       say("Joining as " + name + "…");
-      request("POST", apiUrl("guests/" + encodeURIComponent(token)), new URLSearchParams({ name: name }))
-        .then(function (result) {
-          button.disabled = false;
-          if (result.status === 201 && result.data && result.data.access_key) {
-            try { localStorage.setItem("eyeson.name", name); } catch (e) { /* private mode */ }
-            state.accessKey = result.data.access_key;
-            // From now on this page is the guest's own link (a reload keeps the same user).
-            history.replaceState(null, "", "?" + encodeURIComponent(state.accessKey));
-            roomLoaded(result.data);
-          } else if (result.status === 410) {
-            setState("ended", "The meeting has ended.");
-          } else if (result.status === 423) {
-            say("The meeting is locked: no one else can join.");
-          } else if (result.status === 401) {
-            setState("error", "This guest link is not valid.");
-          } else {
-            say("Could not join: " + errorText(result) + ". Try again.");
-          }
-        }, function () {
-          button.disabled = false;
-          say("The server cannot be reached. Try again.");
-        });
+      var send = function () {
+        request("POST", apiUrl("guests/" + encodeURIComponent(token)), new URLSearchParams({ name: name }))
+          .then(function (result) {
+            if (result.status === 423 && /not started/.test(errorText(result))) {
+              // A permalink's guest link before a host started the meeting: wait, and try again.
+              say("Waiting for a host to start the meeting…");
+              setTimeout(send, 5000);
+              return;
+            }
+            button.disabled = false;
+            if (result.status === 201 && result.data && result.data.access_key) {
+              try { localStorage.setItem("eyeson.name", name); } catch (e) { /* private mode */ }
+              state.accessKey = result.data.access_key;
+              // From now on this page is the guest's own link (a reload keeps the same user).
+              history.replaceState(null, "", "?" + encodeURIComponent(state.accessKey));
+              roomLoaded(result.data);
+            } else if (result.status === 410) {
+              setState("ended", "The meeting has ended.");
+            } else if (result.status === 423) {
+              say("The meeting is locked: no one else can join.");
+            } else if (result.status === 401) {
+              setState("error", "This guest link is not valid.");
+            } else {
+              say("Could not join: " + errorText(result) + ". Try again.");
+            }
+          }, function () {
+            button.disabled = false;
+            say("The server cannot be reached. Try again.");
+          });
+      };
+      send();
     });
   }
 

@@ -12,6 +12,7 @@ from mediaplane.services.eyeson.deps import ApiKeyInstance, EyesonInstance, Para
 from mediaplane.services.eyeson.errors import bad_request, not_found
 from mediaplane.services.eyeson.media import media_rooms
 from mediaplane.services.eyeson.models import EyesonMeeting, EyesonUser
+from mediaplane.services.eyeson.permalinks import PermalinkService
 from mediaplane.services.eyeson.views import participant, room_info, room_response, user_info
 
 router = APIRouter()
@@ -107,7 +108,9 @@ async def lock_room(access_key: str, rooms: Rooms) -> Response:
 
 @router.post("/guests/{guest_token}", status_code=201, summary="Join the running meeting as a guest")
 async def join_guest(request: Request, guest_token: str, rooms: Rooms, params: Params) -> dict[str, Any]:
-    meeting, user = await rooms.join_guest(guest_token, params)
+    permalinks = PermalinkService(rooms.session, rooms.runtime, rooms.instance)
+    running = await permalinks.guest_meeting(guest_token) if len(guest_token) <= 64 else None
+    meeting, user = await rooms.join_guest(guest_token, params, running)
     await start_media(rooms, meeting)
     return await answer(request, rooms, meeting, user)
 
