@@ -15,6 +15,8 @@ from typing import Any, TextIO
 
 import httpx
 
+from tests.fixtures.servers import free_port
+
 LISTENING = re.compile(r"mediaplane listening on (http://\S+)")
 EXPORTED_TOKEN = re.compile(r"export MEDIAPLANE_ACCESS_TOKEN=(\S+)")
 JWT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
@@ -27,6 +29,7 @@ def clean_env(home: Path, **extra: str) -> dict[str, str]:
     env.pop("PYTHONUNBUFFERED", None)  # output must reach a log file without it
     env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), MEDIAPLANE_ENV="dev", COLUMNS="200")
     env.update(MEDIAPLANE_RTMP_ENABLED="false")  # tests that publish turn the ingest on, on a free port
+    env.update(MEDIAPLANE_MQTT_PORT=str(free_port()))  # each serve's own broker, never another test's
     env.update(extra)
     return env
 
