@@ -7,7 +7,7 @@ import threading
 
 import pytest
 from aiortc import RTCSessionDescription
-from av import AudioFrame, Packet
+from av import AudioFrame, Packet, VideoFrame
 from tests.fixtures.webrtc import GREEN, RED, Peer, Rooms, shows
 
 from mediaplane.kit.mcu import (
@@ -158,3 +158,19 @@ async def test_the_tap_gives_packets_from_a_keyframe_and_the_full_mix(rooms: Roo
     assert packets[0].is_keyframe
     assert [p.pts for p in packets] == sorted(p.pts for p in packets)
     assert all(f.sample_rate == 48000 and f.samples == 960 for f in audio)
+
+
+async def test_a_picture_tap_gives_composed_frames_and_the_room_keeps_its_last(rooms: Rooms) -> None:
+    room = await rooms.room(fps=10)
+    await rooms.peer(RED).join(room, "a", "Ann")
+    frames: list[VideoFrame] = []
+    async with room.tap(pictures=True) as tap:
+        async for item in tap:
+            if isinstance(item, VideoFrame):
+                frames.append(item)
+            if len(frames) >= 3:
+                break
+    assert all(f.width == 320 and f.height == 240 and f.format.name == "yuv420p" for f in frames)
+    assert [f.pts for f in frames] == sorted(f.pts for f in frames)
+    last = room.picture()
+    assert last is not None and last.width == 320

@@ -49,6 +49,7 @@ class McuRoom:
         self._rects: list[Rect] | None = None
         self._show_names = self.config.show_names
         self._taps: list[McuTap] = []
+        self._last_picture: VideoFrame | None = None
         self._keyframes = KeyframeClock(self.config.keyframe_min_gap, self.config.keyframe_interval)
         self._encoder: VideoEncoder | None = None
         self._compositor: Compositor | None = None
@@ -234,14 +235,19 @@ class McuRoom:
             participants=len(self._members),
         )
 
-    def tap(self) -> McuTap:
-        """The composite's encoded packets and the full audio mix, for a recorder or broadcaster.
+    def tap(self, *, pictures: bool = False) -> McuTap:
+        """The composite's encoded packets (or, with `pictures`, its composed frames) and the full audio mix,
+        for a recorder or broadcaster.
 
-        With ``shared_encoder=False`` the room encodes once more while a tap is open."""
+        With ``shared_encoder=False`` the room encodes once more while a packet tap is open."""
         self._check_open()
-        tap = McuTap(self._keyframes.request, self._taps.remove)
+        tap = McuTap(self._keyframes.request, self._taps.remove, pictures=pictures)
         self._taps.append(tap)
         return tap
+
+    def picture(self) -> VideoFrame | None:
+        """The last composed picture of the room (a snapshot), None before the first."""
+        return self._last_picture
 
     # -- the video loop: snapshot on the loop, compose and encode in the video thread, hand out on the loop
 
@@ -272,7 +278,8 @@ class McuRoom:
     def _encoding(self) -> bool:
         """Whether anyone reads the shared encoder's packets: a tap, or a receiver whose sender started."""
         members = self._members.values()
-        return bool(self._taps) or any(p.video_out is not None and p.video_out.started_encoded for p in members)
+        taps = any(not tap.pictures for tap in self._taps)
+        return taps or any(p.video_out is not None and p.video_out.started_encoded for p in members)
 
     def _pts(self, now: float) -> int:
         self._last_pts = max(self._last_pts + 1, int((now - self._started_at) * 90000))
@@ -309,7 +316,11 @@ class McuRoom:
                     track.offer(packet)
             else:
                 track.offer(frame)
+        self._last_picture = frame
         for tap in self._taps:
+            if tap.pictures:
+                tap.offer_picture(frame)
+                continue
             for packet in packets:
                 tap.offer_packet(packet)
 

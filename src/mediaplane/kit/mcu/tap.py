@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from types import TracebackType
 
-from av import AudioFrame, Packet
+from av import AudioFrame, Packet, VideoFrame
 
 from mediaplane.kit.mcu.audio import Samples, audio_frame
 
@@ -19,20 +19,32 @@ TAP_BACKLOG = 500
 class McuTap:
     """An async iterator of ``av.Packet`` (VP8, starting on a keyframe) and ``av.AudioFrame`` (s16 stereo 48 kHz)
     in the order the room made them; it ends when closed or when the room closes. Both pts count from the
-    room's start (1/90000 for video, 1/48000 for audio), so a muxer can keep them in sync.
+    room's start (1/90000 for video, 1/48000 for audio), so a muxer can keep them in sync. A tap of
+    ``pictures`` gives the composed ``av.VideoFrame`` (yuv420p) instead of packets, for an encoder of another
+    codec (a broadcast in H.264).
 
         async with room.tap() as tap:
             async for item in tap:
                 ...
     """
 
-    def __init__(self, want_keyframe: Callable[[bool], None], on_close: Callable[[McuTap], None]) -> None:
-        self._queue: asyncio.Queue[Packet | AudioFrame | None] = asyncio.Queue()
+    def __init__(
+        self, want_keyframe: Callable[[bool], None], on_close: Callable[[McuTap], None], *, pictures: bool = False
+    ) -> None:
+        self._queue: asyncio.Queue[Packet | VideoFrame | AudioFrame | None] = asyncio.Queue()
         self._want_keyframe, self._on_close = want_keyframe, on_close
-        self._waiting_keyframe = True
+        self._waiting_keyframe = not pictures
+        self.pictures = pictures
         self.closed = False
         self.dropped = 0
-        want_keyframe(True)
+        if not pictures:
+            want_keyframe(True)
+
+    def offer_picture(self, frame: VideoFrame) -> None:
+        if self._queue.qsize() >= TAP_BACKLOG:
+            self.dropped += 1
+        else:
+            self._queue.put_nowait(frame)
 
     def offer_packet(self, packet: Packet) -> None:
         if self._waiting_keyframe:
@@ -61,7 +73,7 @@ class McuTap:
     def __aiter__(self) -> McuTap:
         return self
 
-    async def __anext__(self) -> Packet | AudioFrame:
+    async def __anext__(self) -> Packet | VideoFrame | AudioFrame:
         if self.closed and self._queue.empty():
             raise StopAsyncIteration
         item = await self._queue.get()
