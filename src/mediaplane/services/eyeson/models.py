@@ -6,7 +6,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mediaplane.kit.clock import utcnow
@@ -46,6 +58,9 @@ class EyesonMeeting(Model):
     last_active_at: Mapped[datetime] = mapped_column(default=utcnow)
     had_media: Mapped[bool] = mapped_column(Boolean, default=False)
     shutdown_at: Mapped[datetime | None] = mapped_column(default=None)
+    # What the composer shows besides the participants: {"1": layer, "-1": layer} and the playbacks running.
+    layers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    playbacks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
 
 class EyesonUser(Model):
@@ -71,6 +86,9 @@ class EyesonUser(Model):
     online_at: Mapped[datetime | None] = mapped_column(default=None)
     left_at: Mapped[datetime | None] = mapped_column(default=None)
     kicked_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Moderation: a banned user may not connect again in this meeting; a muted one is not heard.
+    banned_at: Mapped[datetime | None] = mapped_column(default=None)
+    muted: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class EyesonWebhook(Model):
@@ -116,3 +134,60 @@ class EyesonPermalinkUser(Model):
     name: Mapped[str] = mapped_column(String(255))
     avatar: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EyesonRecording(Model):
+    """A recording of a meeting's composed picture and mixed audio: recording → stopped → ready (or failed)."""
+
+    __tablename__ = "eyeson_recordings"
+    __table_args__ = (Index("ix_eyeson_recordings_instance_room", "instance_id", "room_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"))
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("eyeson_meetings.id", ondelete="CASCADE"))
+    room_id: Mapped[str] = mapped_column(String(128))
+    user_id: Mapped[str | None] = mapped_column(String(128), default=None)  # who started it
+    status: Mapped[str] = mapped_column(String(16), default="recording")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    stopped_at: Mapped[datetime | None] = mapped_column(default=None)
+    duration: Mapped[float | None] = mapped_column(Float, default=None)
+    storage_key: Mapped[str | None] = mapped_column(String(512), default=None)
+    size: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class EyesonSnapshot(Model):
+    """A still of a meeting's composed picture."""
+
+    __tablename__ = "eyeson_snapshots"
+    __table_args__ = (Index("ix_eyeson_snapshots_instance_room", "instance_id", "room_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"))
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("eyeson_meetings.id", ondelete="CASCADE"))
+    room_id: Mapped[str] = mapped_column(String(128))
+    user_id: Mapped[str | None] = mapped_column(String(128), default=None)  # who took it
+    name: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    storage_key: Mapped[str | None] = mapped_column(String(512), default=None)
+    size: Mapped[int | None] = mapped_column(BigInteger, default=None)
+
+
+class EyesonBroadcast(Model):
+    """The composed picture pushed to an RTMP(S) server while the meeting runs."""
+
+    __tablename__ = "eyeson_broadcasts"
+    __table_args__ = (Index("ix_eyeson_broadcasts_meeting", "meeting_id", "started_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"))
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("eyeson_meetings.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(32), default="generic")
+    stream_url: Mapped[str] = mapped_column(Text)
+    player_url: Mapped[str | None] = mapped_column(Text, default=None)
+    user_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    status: Mapped[str] = mapped_column(String(16), default="starting")
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    reconnects: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    stopped_at: Mapped[datetime | None] = mapped_column(default=None)
