@@ -11,34 +11,56 @@ The picture is composed at a fixed rate in a worker thread from the latest decod
 (a placeholder when there is none), encoded once by one VP8 encoder, and the same packets go to every
 receiver; aiortc's senders only packetize them. :func:`restrict_ice_hosts` limits the addresses ICE offers;
 :meth:`McuRoom.tap` gives the encoded picture and the full mix to a recorder or broadcaster.
+
+Besides the participants a room shows layers (:meth:`McuRoom.set_layer`: a picture over or under the tiles, or a
+text insert from :func:`render_insert`) and plays files (:meth:`McuRoom.play`: in place of a participant's
+picture or in a spot of its own, with their audio in the mix when wanted); :meth:`McuRoom.set_muted` leaves a
+participant out of everyone's mix.
 """
 
 from __future__ import annotations
 
 from mediaplane.kit.mcu.config import McuConfig
-from mediaplane.kit.mcu.errors import McuClosedError, McuError, McuLayoutError, McuOfferError
+from mediaplane.kit.mcu.errors import (
+    McuClosedError,
+    McuConflictError,
+    McuError,
+    McuLayoutError,
+    McuOfferError,
+    McuSourceError,
+)
 from mediaplane.kit.mcu.events import EventCallback, EventKind, McuEvent, McuStats, ParticipantInfo, Spot
 from mediaplane.kit.mcu.ice import restrict_ice_hosts
 from mediaplane.kit.mcu.layout import MAX_SPOTS, Rect, tile_rects
+from mediaplane.kit.mcu.overlay import BACKGROUND, FOREGROUND, TextInsert, render_insert
 from mediaplane.kit.mcu.room import McuRoom
+from mediaplane.kit.mcu.source import PlaybackInfo, PlaybackSpec
 from mediaplane.kit.mcu.tap import McuTap
 
 __all__ = [
+    "BACKGROUND",
+    "FOREGROUND",
     "MAX_SPOTS",
     "EventCallback",
     "EventKind",
     "McuClosedError",
     "McuConfig",
+    "McuConflictError",
     "McuError",
     "McuEvent",
     "McuLayoutError",
     "McuOfferError",
     "McuRoom",
+    "McuSourceError",
     "McuStats",
     "McuTap",
     "ParticipantInfo",
+    "PlaybackInfo",
+    "PlaybackSpec",
     "Rect",
     "Spot",
+    "TextInsert",
+    "render_insert",
     "restrict_ice_hosts",
     "tile_rects",
 ]

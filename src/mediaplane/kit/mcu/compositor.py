@@ -9,6 +9,7 @@ from av import VideoFrame
 
 from mediaplane.kit.mcu.labels import Labels, label_margin
 from mediaplane.kit.mcu.layout import Rect
+from mediaplane.kit.mcu.overlay import Foreground
 from mediaplane.kit.mcu.picture import Canvas, Planes, fit, rgb_to_yuv, scale_to
 
 __all__ = ["Compositor", "Tile"]
@@ -40,10 +41,25 @@ class Compositor:
         self.labels = Labels()
         self._scaled: dict[str, _Scaled] = {}
 
-    def compose(self, tiles: Sequence[Tile], show_names: bool, pts: int) -> VideoFrame:
-        self.canvas.fill(self.background)
+    def compose(
+        self,
+        tiles: Sequence[Tile],
+        show_names: bool,
+        pts: int,
+        *,
+        background: Planes | None = None,
+        foreground: Foreground | None = None,
+    ) -> VideoFrame:
+        """The picture: the background colour (or a background layer of the canvas size), the tiles, then a
+        foreground layer over everything."""
+        if background is None:
+            self.canvas.fill(self.background)
+        else:
+            self.canvas.paste(background, 0, 0)
         for tile in tiles:
             self._draw(tile, show_names)
+        if foreground is not None:
+            foreground.draw(self.canvas)
         shown = {tile.participant_id for tile in tiles}
         for gone in self._scaled.keys() - shown:
             del self._scaled[gone]

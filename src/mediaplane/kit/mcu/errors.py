@@ -3,6 +3,8 @@
 McuError             (500) the media engine failed
 ├── McuOfferError    (400) the offer is not SDP we can answer (also a ValueError)
 ├── McuLayoutError   (400) a layout the canvas cannot show (also a ValueError)
+├── McuSourceError   (400) a layer or a file to play that cannot be used (also a ValueError)
+├── McuConflictError (409) a playback of that id runs already
 └── McuClosedError   (409) the room is not started or already closed
 """
 
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 from mediaplane.kit.errors import MediaplaneError
 
-__all__ = ["McuClosedError", "McuError", "McuLayoutError", "McuOfferError"]
+__all__ = ["McuClosedError", "McuConflictError", "McuError", "McuLayoutError", "McuOfferError", "McuSourceError"]
 
 
 class McuError(MediaplaneError):
@@ -31,3 +33,13 @@ class McuLayoutError(McuError, ValueError):
 class McuClosedError(McuError):
     status_code = 409
     code = "mcu_closed"
+
+
+class McuSourceError(McuError, ValueError):
+    status_code = 400
+    code = "mcu_bad_source"
+
+
+class McuConflictError(McuError):
+    status_code = 409
+    code = "mcu_conflict"

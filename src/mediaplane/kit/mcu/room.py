@@ -13,16 +13,20 @@ from typing import Any
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from av import Packet, VideoFrame
+from PIL import Image
 
 from mediaplane.kit.mcu.audio import FRAME_SAMPLES, SAMPLE_RATE, mix_minus
 from mediaplane.kit.mcu.compositor import Compositor, Tile
 from mediaplane.kit.mcu.config import McuConfig
 from mediaplane.kit.mcu.encoder import KeyframeClock, VideoEncoder
-from mediaplane.kit.mcu.errors import McuClosedError, McuError, McuOfferError
+from mediaplane.kit.mcu.errors import McuClosedError, McuConflictError, McuError, McuOfferError
 from mediaplane.kit.mcu.events import EventCallback, EventKind, McuEvent, McuStats, ParticipantInfo, Spot
 from mediaplane.kit.mcu.layout import Rect, check_custom, place, snap_rects
 from mediaplane.kit.mcu.offer import offered_kinds, vp8_preferences
+from mediaplane.kit.mcu.overlay import BACKGROUND, FOREGROUND, Foreground, prepare_background, prepare_foreground
 from mediaplane.kit.mcu.participant import Participant
+from mediaplane.kit.mcu.picture import Planes
+from mediaplane.kit.mcu.source import Playback, PlaybackInfo, PlaybackSpec
 from mediaplane.kit.mcu.tap import McuTap
 from mediaplane.kit.mcu.tracks import CompositeTrack, MixTrack
 
@@ -33,6 +37,8 @@ logger = logging.getLogger(__name__)
 AUDIO_PERIOD = FRAME_SAMPLES / SAMPLE_RATE
 AUDIO_CATCH_UP = 10
 """Audio ticks made up after the loop was held up; beyond that the mix skips ahead."""
+PLAYBACK_VOICE = "\0play:"
+"""Prefix of a playback's key among the mix's voices (and the compositor's tiles): never a participant id."""
 
 
 class McuRoom:
@@ -50,6 +56,10 @@ class McuRoom:
         self._show_names = self.config.show_names
         self._taps: list[McuTap] = []
         self._last_picture: VideoFrame | None = None
+        self._foreground: Foreground | None = None
+        self._background: Planes | None = None
+        self._playbacks: dict[str, Playback] = {}  # in start order
+        self._muted: set[str] = set()
         self._keyframes = KeyframeClock(self.config.keyframe_min_gap, self.config.keyframe_interval)
         self._encoder: VideoEncoder | None = None
         self._compositor: Compositor | None = None
@@ -86,7 +96,14 @@ class McuRoom:
         await asyncio.gather(*self._loops, *self._callbacks, return_exceptions=True)
         members = list(self._members.values())
         self._members.clear()
-        await asyncio.gather(*(p.close() for p in members), *self._removals, return_exceptions=True)
+        playbacks = list(self._playbacks.values())
+        self._playbacks.clear()
+        await asyncio.gather(
+            *(p.close() for p in members),
+            *(self._end_playback(p) for p in playbacks),
+            *self._removals,
+            return_exceptions=True,
+        )
         for tap in list(self._taps):
             tap.close()
         if self._executor is not None:
@@ -203,14 +220,120 @@ class McuRoom:
     def show_names(self) -> bool:
         return self._show_names
 
+    # -- layers, playbacks, muting
+
+    async def set_layer(self, index: int, image: Image.Image | None) -> None:
+        """Shows a picture over the tiles (`index` 1, foreground: its alpha kept) or under them (-1, background:
+        flattened on the background colour); None clears it. A picture of another size is stretched to the
+        canvas. It is prepared once, in a worker thread, so drawing it costs little per frame."""
+        c = self.config
+        if index == FOREGROUND:
+            fg = None if image is None else await asyncio.to_thread(prepare_foreground, image, c.width, c.height)
+            self._foreground = fg
+        elif index == BACKGROUND:
+            bg = None
+            if image is not None:
+                bg = await asyncio.to_thread(prepare_background, image, c.width, c.height, c.background_rgb)
+            self._background = bg
+        else:
+            raise ValueError(f"a layer's index is {FOREGROUND} or {BACKGROUND}, not {index}")
+
+    async def play(self, play_id: str, spec: PlaybackSpec) -> None:
+        """Starts playing a file: in place of the picture of participant `spec.replaces`, else in a spot of its
+        own (after the participants in an auto layout; a custom layout places it by its id). McuSourceError when
+        it does not open (checked before this returns), McuConflictError when `play_id` plays already."""
+        self._check_open()
+        if not play_id:
+            raise ValueError("the play id is empty")
+        if play_id in self._playbacks:
+            raise McuConflictError(f"playback {play_id} plays already")
+        playback = Playback(play_id, spec, self._playback_ended)
+        await asyncio.to_thread(playback.open)
+        if play_id in self._playbacks or self._closed:
+            await asyncio.to_thread(playback.join)  # closes the file
+            self._check_open()
+            raise McuConflictError(f"playback {play_id} plays already")
+        self._playbacks[play_id] = playback
+        playback.start(asyncio.get_running_loop())
+
+    async def stop_playback(self, play_id: str) -> bool:
+        """Stops a playback (no event); False when none plays by that id."""
+        playback = self._playbacks.pop(play_id, None)
+        if playback is None:
+            return False
+        await self._end_playback(playback)
+        return True
+
+    def playbacks(self) -> list[PlaybackInfo]:
+        return [p.info() for p in self._playbacks.values()]
+
+    def _playback_ended(self, playback: Playback) -> None:
+        """On the loop, from a playback's thread: its file ended by itself (event "playback_ended")."""
+        if self._playbacks.get(playback.id) is not playback:
+            return  # stopped meanwhile
+        del self._playbacks[playback.id]
+        self._spawn(self._end_playback(playback), self._removals)
+        self._emit(McuEvent("playback_ended", playback.id))
+
+    @staticmethod
+    async def _end_playback(playback: Playback) -> None:
+        playback.stop()
+        await asyncio.to_thread(playback.join)
+
+    def set_muted(self, participant_id: str, muted: bool) -> None:
+        """A muted participant is left out of everyone's mix (and the taps'); it still hears the others. Kept
+        across reconnects, and may be set before the participant connects."""
+        if muted:
+            self._muted.add(participant_id)
+        else:
+            self._muted.discard(participant_id)
+
+    @property
+    def muted(self) -> frozenset[str]:
+        return frozenset(self._muted)
+
+    # -- what the picture shows
+
+    def _order(self) -> list[str]:
+        """The auto layout's spots: the participants in join order, then the playbacks with a spot of their own
+        (no one to replace here) in start order."""
+        own = [
+            pid
+            for pid, p in self._playbacks.items()
+            if p.has_video and (p.spec.replaces is None or p.spec.replaces not in self._members)
+        ]
+        return [*self._members, *own]
+
+    def _replacing(self) -> dict[str, Playback]:
+        """The playbacks shown in place of someone, by the id they replace (the latest started wins)."""
+        return {p.spec.replaces: p for p in self._playbacks.values() if p.spec.replaces is not None and p.has_video}
+
     def _placed(self) -> list[tuple[str, Rect]]:
-        return place(list(self._members), self._custom, self._rects, self.config.width, self.config.height)
+        return place(self._order(), self._custom, self._rects, self.config.width, self.config.height)
+
+    def _spot_playback(self, spot_id: str, replacing: dict[str, Playback]) -> Playback | None:
+        """The playback a spot shows: one replacing the spot's participant, else a playback of that id."""
+        if not spot_id:
+            return None
+        found = replacing.get(spot_id)
+        if found is None and spot_id not in self._members:
+            found = self._playbacks.get(spot_id)
+            if found is not None and (not found.has_video or found.spec.replaces in self._members):
+                found = None  # it shows in the replaced participant's spot
+        return found
 
     def podium(self) -> list[Spot]:
-        return [
-            Spot(user_id=user_id, left=r.left, top=r.top, width=r.width, height=r.height)
-            for user_id, r in self._placed()
-        ]
+        """The spots: `user_id` is the layout's id of the spot ("" empty); `play_id` is there when a playback
+        shows in it (in place of that user, or in its own spot, whose `user_id` is then the play id)."""
+        spots = []
+        replacing = self._replacing()
+        for spot_id, r in self._placed():
+            spot = Spot(user_id=spot_id, left=r.left, top=r.top, width=r.width, height=r.height)
+            playback = self._spot_playback(spot_id, replacing)
+            if playback is not None:
+                spot["play_id"] = playback.id
+            spots.append(spot)
+        return spots
 
     def participants(self) -> list[ParticipantInfo]:
         now, within = time.monotonic(), self.config.stall_seconds
@@ -261,8 +384,9 @@ class McuRoom:
             encode = self._encoding()
             keyframe = encode and self._keyframes.due(now)
             try:
+                layers = (self._background, self._foreground)
                 frame, packets = await loop.run_in_executor(
-                    self._executor, self._render, tiles, self._show_names, self._pts(now), encode, keyframe
+                    self._executor, self._render, tiles, layers, self._show_names, self._pts(now), encode, keyframe
                 )
             except Exception:  # one bad frame must not freeze the room
                 logger.exception("composing or encoding a frame failed")
@@ -290,19 +414,32 @@ class McuRoom:
         tiles = []
         for member in self._members.values():
             member.check_stall(now, c.stall_seconds)
+        replacing = self._replacing()
         for user_id, rect in self._placed():
             participant = self._members.get(user_id) if user_id else None
-            if participant is not None:  # an empty spot, or someone not here, shows the background
+            playback = self._spot_playback(user_id, replacing)
+            if playback is not None:
+                name = playback.spec.name or (participant.name if participant is not None else playback.id)
+                frame = playback.live_frame(now, c.stall_seconds)
+                tiles.append(Tile(rect, PLAYBACK_VOICE + playback.id, name, frame))
+            elif participant is not None:  # an empty spot, or someone not here, shows the background
                 frame = participant.live_frame(now, c.stall_seconds)
                 tiles.append(Tile(rect, user_id, participant.name, frame))
         return tiles
 
     def _render(
-        self, tiles: list[Tile], show_names: bool, pts: int, encode: bool, keyframe: bool
+        self,
+        tiles: list[Tile],
+        layers: tuple[Planes | None, Foreground | None],
+        show_names: bool,
+        pts: int,
+        encode: bool,
+        keyframe: bool,
     ) -> tuple[VideoFrame, list[Packet]]:
         """In the video thread: compose, then (once for everyone) encode."""
         assert self._compositor is not None and self._encoder is not None
-        frame = self._compositor.compose(tiles, show_names, pts)
+        background, foreground = layers
+        frame = self._compositor.compose(tiles, show_names, pts, background=background, foreground=foreground)
         packets = self._encoder.encode(frame, keyframe) if encode else []
         return frame, packets
 
@@ -345,6 +482,11 @@ class McuRoom:
             return
         members = self._members
         voices = {pid: p.audio_in.take() for pid, p in members.items() if p.audio_in is not None}
+        for pid in self._muted & voices.keys():
+            voices[pid] = None  # taken all the same, so that unmuting does not play what was said meanwhile
+        for play_id, playback in self._playbacks.items():
+            if playback.audio_in is not None:
+                voices[PLAYBACK_VOICE + play_id] = playback.audio_in.take()
         listeners = [pid for pid, p in members.items() if p.audio_out is not None]
         full, outputs = mix_minus(voices, listeners)
         for pid in listeners:
@@ -361,8 +503,14 @@ class McuRoom:
             return
         if kind != "disconnected" and self._members.get(participant.id) is not participant:
             return  # a replaced connection's late news
+        self._emit(McuEvent(kind, participant.id))
+
+    def _emit(self, event: McuEvent) -> None:
+        if self._on_event is None or self._closed:
+            return
+        kind = event.kind
         try:
-            result = self._on_event(McuEvent(kind, participant.id))
+            result = self._on_event(event)
         except Exception:
             logger.exception("the room's event callback failed on %s", kind)
             return

@@ -10,7 +10,21 @@ from starlette.types import ASGIApp
 from mediaplane.core.instance.access import new_service_app
 from mediaplane.core.instance.slash import OptionalSlash
 from mediaplane.services.eyeson.errors import EyesonError, handle_eyeson_error, respond
-from mediaplane.services.eyeson.routes import gui, layout, media, permalinks, realtime, rooms, webhooks
+from mediaplane.services.eyeson.routes import (
+    broadcasts,
+    gui,
+    layers,
+    layout,
+    media,
+    moderation,
+    permalinks,
+    playbacks,
+    realtime,
+    recordings,
+    rooms,
+    snapshots,
+    webhooks,
+)
 
 VERSION = "1"
 DESCRIPTION = (
@@ -23,7 +37,21 @@ def build_eyeson_app() -> ASGIApp:
     app: FastAPI = new_service_app(title="eyeson API", version=VERSION, description=DESCRIPTION, respond=respond)
     app.router.redirect_slashes = False
     app.add_exception_handler(EyesonError, handle_eyeson_error)
-    for module in (rooms, layout, media, webhooks, permalinks, realtime, gui):
+    for module in (
+        rooms,
+        layout,
+        media,
+        webhooks,
+        permalinks,
+        realtime,
+        recordings,
+        snapshots,
+        broadcasts,
+        layers,
+        playbacks,
+        moderation,
+        gui,
+    ):
         app.include_router(module.router)
     # Browser apps call the API from their own origin with the raw key in Authorization.
     app.add_middleware(

@@ -17,6 +17,7 @@ from mediaplane.core.instance.models import Instance
 from mediaplane.core.runtime import Runtime
 from mediaplane.services.eyeson.media import MEDIA_CHANNEL, media_rooms
 from mediaplane.services.eyeson.models import EyesonMeeting, EyesonUser
+from mediaplane.services.eyeson.recording.recorder import fail_unfinished
 from mediaplane.services.eyeson.rooms import RoomService
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ async def _sweep_forever(runtime: Runtime) -> None:
 @asynccontextmanager
 async def eyeson_background(runtime: Runtime) -> AsyncIterator[None]:
     await reset_media_state(runtime)
+    await fail_unfinished(runtime)
     tasks = [asyncio.create_task(_listen(runtime)), asyncio.create_task(_sweep_forever(runtime))]
     try:
         yield

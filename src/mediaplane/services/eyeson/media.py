@@ -20,10 +20,13 @@ from mediaplane.kit.events import EventBusError
 from mediaplane.kit.mcu import MAX_SPOTS, McuConfig, McuEvent, McuLayoutError, McuRoom, restrict_ice_hosts
 from mediaplane.kit.mcu.layout import snap_rects
 from mediaplane.services.eyeson import events
-from mediaplane.services.eyeson.errors import bad_request
+from mediaplane.services.eyeson.broadcast.broadcaster import broadcasters
+from mediaplane.services.eyeson.errors import EyesonError, bad_request
 from mediaplane.services.eyeson.layouts import grid_size, named_rects
 from mediaplane.services.eyeson.models import EyesonMeeting, EyesonUser
+from mediaplane.services.eyeson.recording.recorder import recorders
 from mediaplane.services.eyeson.repository import EyesonRepository
+from mediaplane.services.eyeson.scene import SCENE_OPS, Scene
 from mediaplane.services.eyeson.views import participant
 
 log = logging.getLogger(__name__)
@@ -43,6 +46,7 @@ class MediaRooms:
         # The room reports each event in a task of its own: one meeting's are recorded one at a time, in order
         # (FIFO lock), so a quick join-then-leave never ends as online.
         self._recording: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self.scene = Scene(runtime)  # layers, playbacks, muted users
 
     def config(self, meeting: EyesonMeeting) -> McuConfig:
         settings = self.runtime.settings
@@ -69,10 +73,14 @@ class MediaRooms:
                 await room.start()
                 self.rooms[meeting.id] = room
                 apply_layout(room, meeting.layout)
+                await self.scene.restore(room, meeting)
             return room
 
     async def connect(self, meeting: EyesonMeeting, user: EyesonUser, offer_sdp: str) -> str:
+        if user.banned_at is not None:
+            raise EyesonError(403, "you are banned from this meeting")
         room = await self.ensure(meeting)
+        room.set_muted(user.user_id, user.muted)
         try:
             return await room.connect(user.user_id, user.name, offer_sdp)
         except ValueError as exc:
@@ -82,11 +90,15 @@ class MediaRooms:
         async with self._lock:
             room = self.rooms.pop(meeting_id, None)
         if room is not None:
+            broadcasters(self.runtime).stop_meeting(meeting_id)
             await room.close()
 
     async def close(self) -> None:
         for meeting_id in list(self.rooms):
             await self.close_room(meeting_id)
+        await self.scene.close()
+        await broadcasters(self.runtime).close()
+        await recorders(self.runtime).close()  # their files are finished and stored before the process goes
 
     async def apply(self, command: dict[str, Any]) -> None:
         """A command from any process, for a room that runs here."""
@@ -99,11 +111,26 @@ class MediaRooms:
         op = command.get("op")
         if op == "shutdown":
             await self.close_room(meeting_id)
+            await self.scene.forget(meeting_id)
+        elif op in SCENE_OPS:
+            if await self.scene.apply(room, meeting_id, command):
+                await self.publish_podium(meeting_id, room)
         elif op == "disconnect":
             await room.disconnect(str(command.get("user_id")))
+        elif op == "record_stop":
+            recorders(self.runtime).stop(meeting_id, command.get("recording_id"), discard=bool(command.get("discard")))
         elif op == "layout":
             apply_layout(room, dict(command.get("layout") or {}))
-            await events.publish(self.runtime, meeting_id, {"type": "podium_update", "podium": podium(room)})
+            await self.publish_podium(meeting_id, room)
+        elif op == "broadcast_start":
+            ids = str(command.get("instance_id")), meeting_id, str(command.get("broadcast_id"))
+            broadcasters(self.runtime).start(room, *ids, str(command.get("stream_url")))
+        elif op == "broadcast_stop":
+            broadcasters(self.runtime).stop(meeting_id, [str(i) for i in command.get("broadcast_ids") or []])
+
+    async def publish_podium(self, meeting_id: str, room: McuRoom) -> None:
+        spots = podium(room, self.scene.layers_podium(meeting_id, room))
+        await events.publish(self.runtime, meeting_id, {"type": "podium_update", "podium": spots})
 
     def _listener(self, instance_id: str, meeting_id: str) -> Any:
         async def on_event(event: McuEvent) -> None:
@@ -116,6 +143,12 @@ class MediaRooms:
         return on_event
 
     async def _record(self, instance_id: str, meeting_id: str, event: McuEvent) -> None:
+        if event.kind == "playback_ended":
+            room = self.rooms.get(meeting_id)
+            await self.scene.playback_gone(room, instance_id, meeting_id, event.participant_id)
+            if room is not None:
+                await self.publish_podium(meeting_id, room)
+            return
         if event.kind not in ("connected", "disconnected"):
             return
         now = self.runtime.clock.now()
@@ -135,7 +168,7 @@ class MediaRooms:
         await events.publish(self.runtime, meeting_id, {"type": "participant_update", "participant": body})
         room = self.rooms.get(meeting_id)
         if room is not None:
-            await events.publish(self.runtime, meeting_id, {"type": "podium_update", "podium": podium(room)})
+            await self.publish_podium(meeting_id, room)
 
 
 Placement = tuple[list[str] | None, list[tuple[int, int, int, int]] | None]
@@ -173,12 +206,13 @@ def apply_layout(room: McuRoom, layout: dict[str, Any]) -> None:
     room.set_layout(spots, rects)
 
 
-def podium(room: McuRoom) -> list[dict[str, Any]]:
-    """The podium_update shape of the room's current spots."""
-    return [
+def podium(room: McuRoom, layers: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """The podium_update shape of the room's current spots (a playback's own spot has no user_id), and the
+    layers given (Scene.layers_podium)."""
+    spots = [
         {
-            "user_id": spot["user_id"],
-            "play_id": None,
+            "user_id": None if spot.get("play_id") == spot["user_id"] else spot["user_id"],
+            "play_id": spot.get("play_id"),
             "width": spot["width"],
             "height": spot["height"],
             "left": spot["left"],
@@ -187,6 +221,7 @@ def podium(room: McuRoom) -> list[dict[str, Any]]:
         }
         for spot in room.podium()
     ]
+    return [*spots, *(layers or [])]
 
 
 def media_rooms(runtime: Runtime) -> MediaRooms:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mediaplane.core.instance.models import Instance
 from mediaplane.core.runtime import Runtime
 from mediaplane.services.eyeson import events, webhooks
+from mediaplane.services.eyeson.broadcast.state import running_views
 from mediaplane.services.eyeson.errors import EyesonError, bad_request, gone, not_found, unauthorized
 from mediaplane.services.eyeson.keys import access_key, guest_token, object_id
 from mediaplane.services.eyeson.media import media_command
@@ -103,6 +104,8 @@ class RoomService:
         self, meeting: EyesonMeeting, user_id: str | None, name: str, avatar: str | None, *, guest: bool
     ) -> EyesonUser:
         user = await self.repo.user(meeting.id, user_id) if user_id else None
+        if user is not None and user.banned_at is not None:
+            raise EyesonError(403, "this user is banned from the meeting")
         if user is not None:
             user.name, user.avatar = name, avatar or user.avatar
             await self.repo.touch(meeting.id, self.now())
@@ -163,7 +166,8 @@ class RoomService:
 
     async def room_update(self, meeting: EyesonMeeting) -> None:
         users = list(await self.repo.users(meeting.id))
-        await events.publish(self.runtime, meeting.id, {"type": "room_update", "content": room_content(meeting, users)})
+        content = room_content(meeting, users, broadcasts=await running_views(self.session, meeting))
+        await events.publish(self.runtime, meeting.id, {"type": "room_update", "content": content})
 
     async def mark_ready(self, meeting: EyesonMeeting) -> None:
         if meeting.ready_at is None:

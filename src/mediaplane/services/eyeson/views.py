@@ -8,6 +8,7 @@ from typing import Any
 
 from mediaplane.services.eyeson.models import EyesonMeeting, EyesonUser
 from mediaplane.services.eyeson.roomopts import public_options
+from mediaplane.services.eyeson.scene import playing
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -80,9 +81,16 @@ def participant(user: EyesonUser, meeting: EyesonMeeting) -> dict[str, Any]:
 
 
 def room_response(
-    meeting: EyesonMeeting, user: EyesonUser, team_name: str, links: Links, *, stun_urls: list[str]
+    meeting: EyesonMeeting,
+    user: EyesonUser,
+    team_name: str,
+    links: Links,
+    *,
+    stun_urls: list[str],
+    broadcasts: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """What POST /rooms, GET /rooms/:access_key and POST /guests/:token answer."""
+    """What POST /rooms, GET /rooms/:access_key and POST /guests/:token answer; `broadcasts` are the running
+    ones (broadcast.state.running_views)."""
     ready = is_ready(meeting)
     user_ready = ready and user.kicked_at is None
     links_body = {
@@ -109,9 +117,9 @@ def room_response(
         },
         "links": links_body,
         "options": public_options(meeting.options, meeting.layout),
-        "playbacks": [],
+        "playbacks": playing(meeting),
         "presentation": None,
-        "broadcasts": [],
+        "broadcasts": broadcasts or [],
         "recording": None,
         "snapshots": [],
         # Not eyeson's SEPP: one HTTP offer/answer exchange (POST the offer SDP, get the answer).
@@ -122,14 +130,16 @@ def room_response(
     }
 
 
-def room_content(meeting: EyesonMeeting, users: list[EyesonUser]) -> dict[str, Any]:
-    """The `content` of a realtime room_update: the room with its options and participants."""
+def room_content(
+    meeting: EyesonMeeting, users: list[EyesonUser], *, broadcasts: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The `content` of a realtime room_update: the room with its options, participants and broadcasts."""
     return {
         **room_info(meeting),
         "options": public_options(meeting.options, meeting.layout),
         "participants": [participant(u, meeting) for u in users if u.kicked_at is None],
-        "playbacks": [],
+        "playbacks": playing(meeting),
         "presentation": None,
-        "broadcasts": [],
+        "broadcasts": broadcasts or [],
         "recording": None,
     }

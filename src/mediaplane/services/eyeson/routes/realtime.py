@@ -17,6 +17,7 @@ from mediaplane.core.instance.dispatch import INSTANCE_SCOPE_KEY
 from mediaplane.core.instance.models import Instance
 from mediaplane.core.runtime import Runtime
 from mediaplane.kit.cable import CableConnection, Message, Source, offered_subprotocols, refuse
+from mediaplane.services.eyeson.broadcast.state import running_views
 from mediaplane.services.eyeson.deps import key_matches
 from mediaplane.services.eyeson.errors import EyesonError
 from mediaplane.services.eyeson.events import room_channel, user_channel
@@ -107,4 +108,5 @@ async def snapshot(runtime: Runtime, meeting: EyesonMeeting) -> dict[str, Any]:
     async with runtime.db.session() as session:
         repo = EyesonRepository(session, meeting.instance_id)
         current = await repo.meeting(meeting.id) or meeting
-        return room_content(current, list(await repo.users(meeting.id)))
+        broadcasts = await running_views(session, current)
+        return room_content(current, list(await repo.users(meeting.id)), broadcasts=broadcasts)

@@ -1,4 +1,4 @@
-"""Rooms, users and guests: create or join, details, listings, force stop, kick and lock."""
+"""Rooms, users and guests: create or join, details, listings, force stop and lock (kick: routes/moderation.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 
 from mediaplane.core.deps import RuntimeDep
 from mediaplane.kit.railsparams import ParamsError, as_bool
+from mediaplane.services.eyeson.broadcast.state import running_views
 from mediaplane.services.eyeson.deps import ApiKeyInstance, EyesonInstance, Params, Rooms, key_matches, links_for
 from mediaplane.services.eyeson.errors import bad_request, not_found
 from mediaplane.services.eyeson.media import media_rooms
@@ -22,7 +23,8 @@ async def answer(request: Request, rooms: Rooms, meeting: EyesonMeeting, user: E
     runtime = rooms.runtime
     links = links_for(request, runtime, rooms.instance)
     stun = list(runtime.settings.eyeson_stun_urls)
-    return room_response(meeting, user, rooms.options.team_name, links, stun_urls=stun)
+    broadcasts = await running_views(rooms.session, meeting)
+    return room_response(meeting, user, rooms.options.team_name, links, stun_urls=stun, broadcasts=broadcasts)
 
 
 async def start_media(rooms: Rooms, meeting: EyesonMeeting) -> None:
@@ -89,14 +91,6 @@ async def get_user(access_key: str, user_id: str, rooms: Rooms) -> dict[str, Any
     if user is None:
         raise not_found("unknown user")
     return user_info(user)
-
-
-@router.delete("/rooms/{access_key}/users/{user_id}", summary="Kick a user (they may join again)")
-async def kick_user(access_key: str, user_id: str, rooms: Rooms) -> Response:
-    meeting, _me = await rooms.by_access_key(access_key)
-    await rooms.kick(meeting, user_id)
-    await rooms.room_update(meeting)
-    return Response(status_code=200)
 
 
 @router.post("/rooms/{access_key}/lock", status_code=201, summary="Lock the meeting: no new users or guests")
