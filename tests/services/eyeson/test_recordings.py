@@ -145,10 +145,13 @@ async def test_a_recording_of_the_room(
         assert started["user"]["id"] == "ann" and started["room"]["id"] == "rec"
         assert started["links"]["self"].endswith(f"/recordings/{started['id']}")
         assert error_of(await eyeson.request("POST", f"/rooms/{bob}/recording"))[0] == 406
+        shown = (await eyeson.ok("GET", f"/rooms/{bob}"))["recording"]  # the room shows what records
+        assert shown is not None and shown["id"] == started["id"] and shown["status"] == "recording"
         await asyncio.sleep(RECORD_SECONDS)
         stopped = await eyeson.ok("DELETE", f"/rooms/{bob}/recording")
         assert stopped["id"] == started["id"]
         assert error_of(await eyeson.request("DELETE", f"/rooms/{bob}/recording"))[0] == 404
+        assert (await eyeson.ok("GET", f"/rooms/{bob}"))["recording"] is None
         ready = await until_ready(eyeson, started["id"])
         await asyncio.sleep(0.2)
     states = [(e["recording"]["status"], e["recording"]["duration"]) for e in observer.of("recording_update")]

@@ -17,6 +17,8 @@ from mediaplane.services.eyeson.keys import access_key, guest_token, object_id
 from mediaplane.services.eyeson.media import media_command
 from mediaplane.services.eyeson.models import EyesonMeeting, EyesonUser
 from mediaplane.services.eyeson.options import EyesonOptions
+from mediaplane.services.eyeson.recording.links import instance_base
+from mediaplane.services.eyeson.recording.views import running_recording
 from mediaplane.services.eyeson.repository import EyesonRepository
 from mediaplane.services.eyeson.roomopts import room_options
 from mediaplane.services.eyeson.views import room_content, room_info
@@ -166,7 +168,13 @@ class RoomService:
 
     async def room_update(self, meeting: EyesonMeeting) -> None:
         users = list(await self.repo.users(meeting.id))
-        content = room_content(meeting, users, broadcasts=await running_views(self.session, meeting))
+        base = instance_base(self.runtime, self.instance)
+        content = room_content(
+            meeting,
+            users,
+            broadcasts=await running_views(self.session, meeting),
+            recording=await running_recording(self.session, self.runtime, meeting, base),
+        )
         await events.publish(self.runtime, meeting.id, {"type": "room_update", "content": content})
 
     async def mark_ready(self, meeting: EyesonMeeting) -> None:

@@ -88,6 +88,7 @@ def room_response(
     *,
     stun_urls: list[str],
     broadcasts: list[dict[str, Any]] | None = None,
+    recording: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What POST /rooms, GET /rooms/:access_key and POST /guests/:token answer; `broadcasts` are the running
     ones (broadcast.state.running_views)."""
@@ -120,7 +121,7 @@ def room_response(
         "playbacks": playing(meeting),
         "presentation": None,
         "broadcasts": broadcasts or [],
-        "recording": None,
+        "recording": recording,
         "snapshots": [],
         # Not eyeson's SEPP: one HTTP offer/answer exchange (POST the offer SDP, get the answer).
         "signaling": {
@@ -131,7 +132,11 @@ def room_response(
 
 
 def room_content(
-    meeting: EyesonMeeting, users: list[EyesonUser], *, broadcasts: list[dict[str, Any]] | None = None
+    meeting: EyesonMeeting,
+    users: list[EyesonUser],
+    *,
+    broadcasts: list[dict[str, Any]] | None = None,
+    recording: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The `content` of a realtime room_update: the room with its options, participants and broadcasts."""
     return {
@@ -141,5 +146,5 @@ def room_content(
         "playbacks": playing(meeting),
         "presentation": None,
         "broadcasts": broadcasts or [],
-        "recording": None,
+        "recording": recording,
     }

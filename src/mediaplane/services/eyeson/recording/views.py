@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from mediaplane.core.runtime import Runtime
 from mediaplane.services.eyeson.models import EyesonMeeting, EyesonRecording, EyesonSnapshot, EyesonUser
 from mediaplane.services.eyeson.recording.links import download_url
@@ -68,3 +70,14 @@ async def describe_snapshot(
             runtime, snapshot.instance_id, base, "snapshots", snapshot.id, snapshot.storage_key
         )
     return snapshot_view(snapshot, meeting, user, base, download)
+
+
+async def running_recording(
+    session: AsyncSession, runtime: Runtime, meeting: EyesonMeeting, base: str
+) -> dict[str, Any] | None:
+    """The `recording` of the room response and of room_update: the one running, else null."""
+    if meeting.shutdown_at is not None:
+        return None
+    repo = RecordingRepository(session, meeting.instance_id)
+    recording = await repo.active_recording(meeting.id)
+    return None if recording is None else await describe_recording(repo, runtime, recording, base)

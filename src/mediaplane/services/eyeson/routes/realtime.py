@@ -18,10 +18,11 @@ from mediaplane.core.instance.models import Instance
 from mediaplane.core.runtime import Runtime
 from mediaplane.kit.cable import CableConnection, Message, Source, offered_subprotocols, refuse
 from mediaplane.services.eyeson.broadcast.state import running_views
-from mediaplane.services.eyeson.deps import key_matches
+from mediaplane.services.eyeson.deps import key_matches, links_for
 from mediaplane.services.eyeson.errors import EyesonError
 from mediaplane.services.eyeson.events import room_channel, user_channel
 from mediaplane.services.eyeson.models import EyesonMeeting, EyesonUser
+from mediaplane.services.eyeson.recording.views import running_recording
 from mediaplane.services.eyeson.repository import EyesonRepository
 from mediaplane.services.eyeson.rooms import RoomService
 from mediaplane.services.eyeson.views import room_content
@@ -64,6 +65,7 @@ async def realtime(websocket: WebSocket) -> None:
         await refuse(websocket, "unauthorized", extra_subprotocols=extra)
         return
     meeting, user = found
+    base = links_for(websocket, runtime, instance).base
     connection: CableConnection | None = None
     closing: list[asyncio.Task[None]] = []  # held, so the task is not collected before it runs
 
@@ -73,7 +75,7 @@ async def realtime(websocket: WebSocket) -> None:
             yield room_stream(subscription)
 
     async def room_stream(subscription: AsyncIterator[Message]) -> AsyncIterator[Message]:
-        yield {"type": "room_update", "content": await snapshot(runtime, meeting)}
+        yield {"type": "room_update", "content": await snapshot(runtime, meeting, base)}
         async for event in subscription:
             yield event
             if event.get("type") == "room_update" and event.get("content", {}).get("shutdown"):
@@ -104,9 +106,11 @@ async def _disconnect(connection: CableConnection) -> None:
     await connection.disconnect("meeting_ended")
 
 
-async def snapshot(runtime: Runtime, meeting: EyesonMeeting) -> dict[str, Any]:
+async def snapshot(runtime: Runtime, meeting: EyesonMeeting, base: str) -> dict[str, Any]:
     async with runtime.db.session() as session:
         repo = EyesonRepository(session, meeting.instance_id)
         current = await repo.meeting(meeting.id) or meeting
         broadcasts = await running_views(session, current)
-        return room_content(current, list(await repo.users(meeting.id)), broadcasts=broadcasts)
+        recording = await running_recording(session, runtime, current, base)
+        users = list(await repo.users(meeting.id))
+        return room_content(current, users, broadcasts=broadcasts, recording=recording)

@@ -14,6 +14,7 @@ from mediaplane.services.eyeson.errors import bad_request, not_found
 from mediaplane.services.eyeson.media import media_rooms
 from mediaplane.services.eyeson.models import EyesonMeeting, EyesonUser
 from mediaplane.services.eyeson.permalinks import PermalinkService
+from mediaplane.services.eyeson.recording.views import running_recording
 from mediaplane.services.eyeson.views import participant, room_info, room_response, user_info
 
 router = APIRouter()
@@ -24,7 +25,10 @@ async def answer(request: Request, rooms: Rooms, meeting: EyesonMeeting, user: E
     links = links_for(request, runtime, rooms.instance)
     stun = list(runtime.settings.eyeson_stun_urls)
     broadcasts = await running_views(rooms.session, meeting)
-    return room_response(meeting, user, rooms.options.team_name, links, stun_urls=stun, broadcasts=broadcasts)
+    recording = await running_recording(rooms.session, runtime, meeting, links.base)
+    return room_response(
+        meeting, user, rooms.options.team_name, links, stun_urls=stun, broadcasts=broadcasts, recording=recording
+    )
 
 
 async def start_media(rooms: Rooms, meeting: EyesonMeeting) -> None:
