@@ -3,6 +3,7 @@ small, slow pictures so that every room's media stays cheap."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from aiortc import RTCSessionDescription
 
 from mediaplane.config import Settings
 from mediaplane.core.catalog import Registry
@@ -18,6 +20,7 @@ from mediaplane.services.eyeson import spec as eyeson_spec
 from mediaplane.services.eyeson.media import media_rooms
 from tests.conftest import make_settings
 from tests.fixtures.factories import Factory
+from tests.fixtures.webrtc import Peer
 
 API_KEY = "ZWY3ZjY2NjItMTQ3Ni00YWQ1LWE1ZTAtYjI3ZTRlM2Y"
 
@@ -98,3 +101,32 @@ async def eyeson(factory: Factory, client: httpx.AsyncClient, runtime: Runtime) 
         yield made
     finally:
         await media_rooms(runtime).close()
+
+
+@pytest.fixture
+async def peers() -> AsyncIterator[list[Peer]]:
+    made: list[Peer] = []
+    try:
+        yield made
+    finally:
+        for peer in made:
+            await peer.close()
+
+
+async def connect(eyeson: Eyeson, peer: Peer, access_key: str) -> Peer:
+    """The peer's media into the meeting, as the GUI does it: its offer POSTed, the answer applied."""
+    answer = await eyeson.ok(
+        "POST", f"/rooms/{access_key}/webrtc", 201, json={"type": "offer", "sdp": await peer.offer()}
+    )
+    assert answer["type"] == "answer"
+    await peer.pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
+    return peer
+
+
+async def online(eyeson: Eyeson, room_id: str, expected: set[str], within: float = 20) -> None:
+    for _ in range(int(within / 0.1)):
+        users = await eyeson.ok("GET", f"/rooms/{room_id}/users?online=true", key=eyeson.key)
+        if {u["id"] for u in users} == expected:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"online: {[u['id'] for u in users]}, expected {sorted(expected)}")

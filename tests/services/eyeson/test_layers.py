@@ -8,7 +8,7 @@ import asyncio
 import base64
 import io
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,7 @@ from mediaplane.services.eyeson.models import EyesonMeeting
 from tests.fixtures.databases import SqliteTemplate
 from tests.fixtures.servers import serve_folder
 from tests.fixtures.webrtc import BACKGROUND, BLUE, RED, Peer, Picture, colour_at, near
-from tests.services.eyeson.conftest import Eyeson, error_of
-from tests.services.eyeson.test_media import connect, online
+from tests.services.eyeson.conftest import Eyeson, connect, error_of, online
 
 pytestmark = [pytest.mark.timeout(60), pytest.mark.usefixtures("loopback_ice")]
 
@@ -68,16 +67,6 @@ def files(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     (root / "notes.txt").write_text("not a picture")
     with serve_folder(root) as url:
         yield root, url
-
-
-@pytest.fixture
-async def peers() -> AsyncIterator[list[Peer]]:
-    made: list[Peer] = []
-    try:
-        yield made
-    finally:
-        for peer in made:
-            await peer.close()
 
 
 def the_room(eyeson: Eyeson) -> tuple[str, McuRoom]:

@@ -7,50 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from aiortc import RTCSessionDescription
 
 from mediaplane.kit.clock import FrozenClock
 from mediaplane.kit.mcu import Rect, tile_rects
 from mediaplane.services.eyeson.background import sweep
 from mediaplane.services.eyeson.media import media_rooms
 from tests.fixtures.webrtc import BACKGROUND, BLUE, GREEN, RED, Peer, shows, tone_level
-from tests.services.eyeson.conftest import Eyeson, error_of
+from tests.services.eyeson.conftest import Eyeson, connect, error_of, online
 
 pytestmark = [pytest.mark.timeout(90), pytest.mark.usefixtures("loopback_ice")]
 W, H = 320, 240  # the eyeson test settings' canvas
-
-
-@pytest.fixture
-async def peers() -> AsyncIterator[list[Peer]]:
-    made: list[Peer] = []
-    try:
-        yield made
-    finally:
-        for peer in made:
-            await peer.close()
-
-
-async def connect(eyeson: Eyeson, peer: Peer, access_key: str) -> Peer:
-    answer = await eyeson.ok(
-        "POST", f"/rooms/{access_key}/webrtc", 201, json={"type": "offer", "sdp": await peer.offer()}
-    )
-    assert answer["type"] == "answer"
-    await peer.pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
-    return peer
-
-
-async def online(eyeson: Eyeson, room_id: str, expected: set[str], within: float = 20) -> None:
-    for _ in range(int(within / 0.1)):
-        users = await eyeson.ok("GET", f"/rooms/{room_id}/users?online=true", key=eyeson.key)
-        if {u["id"] for u in users} == expected:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"online: {[u['id'] for u in users]}, expected {sorted(expected)}")
 
 
 async def three_in_a_room(eyeson: Eyeson, peers: list[Peer]) -> list[dict[str, Any]]:

@@ -5,7 +5,6 @@ the ban is lifted; unlocking a locked meeting lets guests in again."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +15,7 @@ from mediaplane.services.eyeson.events import room_channel
 from mediaplane.services.eyeson.media import media_rooms
 from tests.fixtures.databases import SqliteTemplate
 from tests.fixtures.webrtc import GREEN, RED, Peer, tone_level
-from tests.services.eyeson.conftest import Eyeson, error_of
-from tests.services.eyeson.test_media import connect, online
+from tests.services.eyeson.conftest import Eyeson, connect, error_of, online
 
 pytestmark = [pytest.mark.timeout(60), pytest.mark.usefixtures("loopback_ice")]
 
@@ -26,16 +24,6 @@ pytestmark = [pytest.mark.timeout(60), pytest.mark.usefixtures("loopback_ice")]
 def database_url(sqlite_template: SqliteTemplate, tmp_path: Path) -> str:
     """SQLite only: what is tested here is media; moderation's rows are plain ORM updates."""
     return sqlite_template.fresh(tmp_path)
-
-
-@pytest.fixture
-async def peers() -> AsyncIterator[list[Peer]]:
-    made: list[Peer] = []
-    try:
-        yield made
-    finally:
-        for peer in made:
-            await peer.close()
 
 
 async def levels(listener: Peer, *tones: float) -> list[float]:

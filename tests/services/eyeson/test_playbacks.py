@@ -5,7 +5,7 @@ served over HTTP from 127.0.0.1: the clip replaces the right tile and its tone i
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,7 @@ from tests.fixtures.databases import SqliteTemplate
 from tests.fixtures.media import make_colour_clip
 from tests.fixtures.servers import serve_folder
 from tests.fixtures.webrtc import BLUE, GREEN, RED, Peer, shows, tone_level
-from tests.services.eyeson.conftest import Eyeson, error_of
-from tests.services.eyeson.test_media import connect, online
+from tests.services.eyeson.conftest import Eyeson, connect, error_of, online
 
 pytestmark = [pytest.mark.timeout(60), pytest.mark.usefixtures("loopback_ice")]
 W, H = 320, 240
@@ -42,16 +41,6 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     (root / "notes.txt").write_text("not a video")
     with serve_folder(root) as url:
         yield url
-
-
-@pytest.fixture
-async def peers() -> AsyncIterator[list[Peer]]:
-    made: list[Peer] = []
-    try:
-        yield made
-    finally:
-        for peer in made:
-            await peer.close()
 
 
 async def next_of(observed: Subscription, kind: str | None, within: float = 10) -> dict[str, Any]:

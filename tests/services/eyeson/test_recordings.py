@@ -29,22 +29,11 @@ from mediaplane.services.eyeson.media import media_rooms
 from mediaplane.services.eyeson.recording.recorder import recorders
 from tests.fixtures.receiver import Receiver, webhook_receiver
 from tests.fixtures.webrtc import BLUE, RED, Peer, centre, colour_at, near, tone_level
-from tests.services.eyeson.conftest import Eyeson, error_of, eyeson_settings
-from tests.services.eyeson.test_media import connect, online
+from tests.services.eyeson.conftest import Eyeson, connect, error_of, eyeson_settings, online
 
 pytestmark = [pytest.mark.timeout(90), pytest.mark.usefixtures("loopback_ice")]
 W, H = 320, 240  # the eyeson test settings' canvas
 RECORD_SECONDS = 4.0
-
-
-@pytest.fixture
-async def peers() -> AsyncIterator[list[Peer]]:
-    made: list[Peer] = []
-    try:
-        yield made
-    finally:
-        for peer in made:
-            await peer.close()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import io
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from uuid import uuid4
 
@@ -23,22 +23,11 @@ from mediaplane.services.eyeson.media import media_rooms
 from tests.fixtures.receiver import Receiver, webhook_receiver
 from tests.fixtures.s3 import S3_ACCESS_KEY_ID, S3_REGION, S3_SECRET_ACCESS_KEY
 from tests.fixtures.webrtc import BACKGROUND, GREEN, RED, Peer, centre, colour_at, near
-from tests.services.eyeson.conftest import Eyeson, error_of, eyeson_settings
-from tests.services.eyeson.test_media import connect, online
+from tests.services.eyeson.conftest import Eyeson, connect, error_of, eyeson_settings, online
 from tests.services.eyeson.test_recordings import observe
 
 pytestmark = [pytest.mark.timeout(60), pytest.mark.usefixtures("loopback_ice")]
 W, H = 320, 240
-
-
-@pytest.fixture
-async def peers() -> AsyncIterator[list[Peer]]:
-    made: list[Peer] = []
-    try:
-        yield made
-    finally:
-        for peer in made:
-            await peer.close()
 
 
 @pytest.fixture
