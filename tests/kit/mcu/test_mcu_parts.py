@@ -91,6 +91,7 @@ def test_the_public_surface() -> None:
             "MAX_SPOTS",
             "EventCallback",
             "EventKind",
+            "Forwarding",
             "McuClosedError",
             "McuConfig",
             "McuConflictError",

@@ -11,7 +11,9 @@ import pytest
 BENCH = Path(__file__).resolve().parents[3] / "bench"
 
 
-@pytest.mark.parametrize("name", ["encore_overhead", "encore_ladder", "encore_queue", "eyeson_room"])
+@pytest.mark.parametrize(
+    "name", ["encore_overhead", "encore_ladder", "encore_queue", "eyeson_room", "eyeson_load", "eyeson_sfu"]
+)
 def test_each_benchmark_shows_its_options(name: str) -> None:
     done = subprocess.run(
         [sys.executable, str(BENCH / f"{name}.py"), "--help"], capture_output=True, text=True, timeout=60

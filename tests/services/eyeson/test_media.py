@@ -106,7 +106,7 @@ async def test_last_one_leaving_ends_the_meeting(eyeson: Eyeson, peers: list[Pee
 
 
 async def test_a_kicked_user_is_disconnected_and_may_come_back(eyeson: Eyeson, peers: list[Peer]) -> None:
-    ann = await eyeson.room("Ann", id="kick", **{"user[id]": "ann"})
+    ann = await eyeson.room("Ann", id="kick", **{"user[id]": "ann", "options[sfu_mode]": "disabled"})  # composed
     bob = await eyeson.room("Bob", id="kick", **{"user[id]": "bob"})
     for room, colour in ((ann, RED), (bob, GREEN)):
         peers.append(await connect(eyeson, Peer(colour, None), room["access_key"]))

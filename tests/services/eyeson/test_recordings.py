@@ -28,7 +28,7 @@ from mediaplane.services.eyeson.events import room_channel
 from mediaplane.services.eyeson.media import media_rooms
 from mediaplane.services.eyeson.recording.recorder import recorders
 from tests.fixtures.receiver import Receiver, webhook_receiver
-from tests.fixtures.webrtc import BLUE, RED, Peer, centre, colour_at, near, tone_level
+from tests.fixtures.webrtc import BLUE, RED, Peer, centre, colour_at, forwarded, near, tone_level
 from tests.services.eyeson.conftest import Eyeson, connect, error_of, eyeson_settings, online
 
 pytestmark = [pytest.mark.timeout(90), pytest.mark.usefixtures("loopback_ice")]
@@ -116,8 +116,7 @@ async def two_in_a_room(eyeson: Eyeson, peers: list[Peer], room_id: str) -> tupl
     for room, colour, tone in ((ann, RED, 440.0), (bob, BLUE, 660.0)):
         peers.append(await connect(eyeson, Peer(colour, tone), room["access_key"]))
     await online(eyeson, room_id, {"ann", "bob"})
-    tiles = tile_rects(2, W, H)
-    await peers[0].wait_for(lambda p: near(colour_at(p, *centre(tiles[0])), RED), within=20)
+    await peers[0].wait_for(forwarded(BLUE), within=20)  # two: Bob's video as it comes (sfu_mode ptp) until recording
     return ann["access_key"], bob["access_key"]
 
 

@@ -16,11 +16,17 @@ Besides the participants a room shows layers (:meth:`McuRoom.set_layer`: a pictu
 text insert from :func:`render_insert`) and plays files (:meth:`McuRoom.play`: in place of a participant's
 picture or in a spot of its own, with their audio in the mix when wanted); :meth:`McuRoom.set_muted` leaves a
 participant out of everyone's mix.
+
+With ``McuConfig(forwarding="pairs")`` two participants get each other's video as it came (the SFU shortcut:
+their encoded VP8 frames are forwarded before aiortc decodes them, nothing is decoded, composed or encoded);
+``"screen"`` forwards a lone screen share to everyone. The room switches to the composer, and back, without
+renegotiating when a third joins or something needs the picture (a tap, a layer, a playback, a custom layout):
+:meth:`McuRoom.forwarding` tells who gets whose video, the event "forwarding" each change.
 """
 
 from __future__ import annotations
 
-from mediaplane.kit.mcu.config import McuConfig
+from mediaplane.kit.mcu.config import Forwarding, McuConfig
 from mediaplane.kit.mcu.errors import (
     McuClosedError,
     McuConflictError,
@@ -43,6 +49,7 @@ __all__ = [
     "MAX_SPOTS",
     "EventCallback",
     "EventKind",
+    "Forwarding",
     "McuClosedError",
     "McuConfig",
     "McuConflictError",

@@ -1,13 +1,17 @@
-"""A room's settings: canvas, frame rate, names, encoding and ICE servers."""
+"""A room's settings: canvas, frame rate, names, encoding, forwarding and ICE servers."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from aiortc import RTCIceServer
 from PIL import ImageColor
 
-__all__ = ["McuConfig"]
+__all__ = ["Forwarding", "McuConfig"]
+
+Forwarding = Literal["off", "pairs", "screen"]
+FORWARDINGS = ("off", "pairs", "screen")
 
 REFERENCE_PIXELS = 1280 * 960
 REFERENCE_BITRATE = 1_500_000
@@ -43,6 +47,13 @@ class McuConfig:
     """Keyframes asked for by receivers (join, PLI/FIR) come at most this often."""
     ice_servers: tuple[RTCIceServer, ...] = ()
     """STUN/TURN servers for the room's peer connections; none by default (host candidates only)."""
+    forwarding: Forwarding = "off"
+    """When receivers get another participant's video as it comes instead of the composite (forward.py):
+    "off" never; "pairs" while the room holds exactly two participants (no screen share) that send video;
+    "screen" while exactly one screen share sends video, to everyone else. Only while nothing needs the
+    composer (a tap, a layer, a playback, a custom layout)."""
+    screen_suffix: str = "/screen"
+    """Participant ids ending in this are screen shares (for `forwarding`)."""
 
     def __post_init__(self) -> None:
         if not (16 <= self.width <= 4096 and 16 <= self.height <= 4096):
@@ -55,6 +66,8 @@ class McuConfig:
             raise ValueError("stall_seconds and keyframe_interval must be positive")
         if self.video_bitrate is not None and self.video_bitrate < 50_000:
             raise ValueError(f"video_bitrate {self.video_bitrate} is below 50 kbit/s")
+        if self.forwarding not in FORWARDINGS:
+            raise ValueError(f"forwarding {self.forwarding!r} is not one of {', '.join(FORWARDINGS)}")
         parse_colour(self.background)
 
     @property

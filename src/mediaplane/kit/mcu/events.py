@@ -8,15 +8,16 @@ from typing import Literal, NotRequired, TypedDict
 
 __all__ = ["EventCallback", "EventKind", "McuEvent", "McuStats", "ParticipantInfo", "Spot"]
 
-EventKind = Literal["connected", "disconnected", "stalled", "resumed", "first_frame", "playback_ended"]
+EventKind = Literal["connected", "disconnected", "stalled", "resumed", "first_frame", "playback_ended", "forwarding"]
 
 
 @dataclass(frozen=True, slots=True)
 class McuEvent:
     """`connected`: the peer connection is up. `disconnected`: removed (left, failed or closed).
     `stalled` / `resumed`: its video stopped for stall_seconds / came back.
-    `first_frame`: the first composite frame went to that participant.
-    `playback_ended`: a playback's file ended by itself (or broke); `participant_id` is then its play id."""
+    `first_frame`: the first picture (composite or forwarded) went to that participant.
+    `playback_ended`: a playback's file ended by itself (or broke); `participant_id` is then its play id.
+    `forwarding`: who gets whose video forwarded changed (:meth:`McuRoom.forwarding`); `participant_id` is ""."""
 
     kind: EventKind
     participant_id: str
@@ -51,3 +52,7 @@ class McuStats(TypedDict):
     """Frames the room's own (shared) encoder encoded; per-receiver encodes happen in aiortc's senders."""
     keyframes: int
     participants: int
+    frames_forwarded: int
+    """Encoded frames forwarded to receivers (each receiver counted), without decoding or encoding them."""
+    forwarding: bool
+    """Whether the room forwards (some) receivers' video now instead of composing for them."""

@@ -1,4 +1,5 @@
-"""A room: participants in, one composite picture and a mix-minus of the audio out to each of them."""
+"""A room: participants in, one composite picture (or, two by two, each other's video forwarded) and a mix-minus
+of the audio out to each of them."""
 
 from __future__ import annotations
 
@@ -7,45 +8,50 @@ import inspect
 import logging
 import time
 from collections.abc import Awaitable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import Any
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-from av import Packet, VideoFrame
+from av import VideoFrame
 from PIL import Image
 
-from mediaplane.kit.mcu.audio import FRAME_SAMPLES, SAMPLE_RATE, mix_minus
-from mediaplane.kit.mcu.compositor import Compositor, Tile
+from mediaplane.kit.mcu.composer import Composer, deliver, paced
+from mediaplane.kit.mcu.compositor import Tile
 from mediaplane.kit.mcu.config import McuConfig
-from mediaplane.kit.mcu.encoder import KeyframeClock, VideoEncoder
+from mediaplane.kit.mcu.encoder import KeyframeClock
 from mediaplane.kit.mcu.errors import McuClosedError, McuConflictError, McuError, McuOfferError
 from mediaplane.kit.mcu.events import EventCallback, EventKind, McuEvent, McuStats, ParticipantInfo, Spot
 from mediaplane.kit.mcu.layout import Rect, check_custom, place, snap_rects
+from mediaplane.kit.mcu.mixer import mix_room, run_audio
 from mediaplane.kit.mcu.offer import offered_kinds, vp8_preferences
 from mediaplane.kit.mcu.overlay import BACKGROUND, FOREGROUND, Foreground, prepare_background, prepare_foreground
 from mediaplane.kit.mcu.participant import Participant
 from mediaplane.kit.mcu.picture import Planes
-from mediaplane.kit.mcu.source import Playback, PlaybackInfo, PlaybackSpec
+from mediaplane.kit.mcu.source import (
+    PLAYBACK_VOICE,
+    Playback,
+    PlaybackInfo,
+    PlaybackSpec,
+    own_spots,
+    replacing,
+    spot_playback,
+)
+from mediaplane.kit.mcu.switchboard import Switchboard
 from mediaplane.kit.mcu.tap import McuTap
-from mediaplane.kit.mcu.tracks import CompositeTrack, MixTrack
+from mediaplane.kit.mcu.tracks import COMPOSITE, CompositeTrack, MixTrack
 
 __all__ = ["McuRoom"]
 
 logger = logging.getLogger(__name__)
-
-AUDIO_PERIOD = FRAME_SAMPLES / SAMPLE_RATE
-AUDIO_CATCH_UP = 10
-"""Audio ticks made up after the loop was held up; beyond that the mix skips ahead."""
-PLAYBACK_VOICE = "\0play:"
-"""Prefix of a playback's key among the mix's voices (and the compositor's tiles): never a participant id."""
 
 
 class McuRoom:
     """A multipoint control unit for one room. Create it, ``await start()``, connect participants, ``close()``.
 
     The picture is composed at a fixed rate in a worker thread, from the latest decoded frame of each
-    participant on the podium, and (with ``shared_encoder``) encoded once for every receiver."""
+    participant on the podium, and (with ``shared_encoder``) encoded once for every receiver. With
+    ``forwarding`` on, receivers get another participant's video as it came while the room allows it
+    (switchboard.py); the room then neither decodes, composes nor encodes."""
 
     def __init__(self, config: McuConfig | None = None, *, on_event: EventCallback | None = None) -> None:
         self.config = config or McuConfig()
@@ -61,15 +67,14 @@ class McuRoom:
         self._playbacks: dict[str, Playback] = {}  # in start order
         self._muted: set[str] = set()
         self._keyframes = KeyframeClock(self.config.keyframe_min_gap, self.config.keyframe_interval)
-        self._encoder: VideoEncoder | None = None
-        self._compositor: Compositor | None = None
-        self._executor: ThreadPoolExecutor | None = None
+        self._switchboard = Switchboard(self.config, lambda: self._emit(McuEvent("forwarding", "")))
+        self._composer: Composer | None = None
+        self._fresh: list[asyncio.Future[None]] = []  # fresh_picture() calls waiting
+        self._last_ready = False  # whether the last picture had everyone's decoded frame
         self._loops: list[asyncio.Task[None]] = []
         self._removals: set[asyncio.Task[Any]] = set()  # finished, not cancelled, on close
         self._callbacks: set[asyncio.Task[Any]] = set()  # the event callback's, cancelled on close
         self._started_at = 0.0
-        self._last_pts = -1
-        self._composed = 0
         self._closed = False
 
     # -- lifecycle
@@ -77,14 +82,13 @@ class McuRoom:
     async def start(self) -> None:
         if self._closed:
             raise McuClosedError("the room is closed")
-        if self._executor is not None:
+        if self._composer is not None:
             return
-        c = self.config
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mcu-video")
-        self._compositor = Compositor(c.width, c.height, c.background_rgb)
-        self._encoder = VideoEncoder(c.width, c.height, c.fps, c.bitrate)
         self._started_at = time.monotonic()
-        self._loops = [asyncio.ensure_future(self._run_video()), asyncio.ensure_future(self._run_audio())]
+        self._composer = Composer(self.config, self._started_at)
+        video = paced(self.config.fps, self._video_tick, "composing or encoding a frame failed")
+        audio = run_audio(self._started_at, self._mix)
+        self._loops = [asyncio.ensure_future(video), asyncio.ensure_future(audio)]
 
     async def close(self) -> None:
         """Stops the loops, closes every peer connection and tap, and waits for the video thread to end."""
@@ -106,10 +110,8 @@ class McuRoom:
         )
         for tap in list(self._taps):
             tap.close()
-        if self._executor is not None:
-            await asyncio.to_thread(self._executor.shutdown, wait=True)
-        if self._encoder is not None:
-            self._encoder.close()
+        if self._composer is not None:
+            await self._composer.close()
 
     async def __aenter__(self) -> McuRoom:
         await self.start()
@@ -123,7 +125,7 @@ class McuRoom:
     def _check_open(self) -> None:
         if self._closed:
             raise McuClosedError("the room is closed")
-        if self._executor is None:
+        if self._composer is None:
             raise McuClosedError("the room is not started")
 
     # -- participants
@@ -161,19 +163,33 @@ class McuRoom:
         # Our transceivers exist before the offer is applied: aiortc picks the codecs while applying it (in the
         # offer's order), so the VP8-only preference must be in place by then. The offer's first m-line of each
         # kind takes them.
+        c = self.config
+
+        def first() -> None:
+            self._notify("first_frame", participant)
+
+        def forward(data: bytes, pts: int, keyframe: bool) -> None:
+            self._forward(participant, data, pts, keyframe)
+
         if "video" in kinds:
-            shared = self.config.shared_encoder
-            video = CompositeTrack(shared, self._keyframes.request, lambda: self._notify("first_frame", participant))
+            video = CompositeTrack(c.shared_encoder, self._keyframe_for, first, frame_step=90000 // c.fps)
             transceiver = pc.addTransceiver(video, direction="sendrecv")
             transceiver.setCodecPreferences(vp8_preferences())
-            if shared:  # PLI/FIR from this receiver: a keyframe from the shared encoder, rate-limited
-                transceiver.sender._send_keyframe = self._keyframes.request  # type: ignore[method-assign]
+            sender = transceiver.sender
+            if not c.shared_encoder:
+                video.own_keyframe = sender._send_keyframe
+            # PLI/FIR from this receiver: a keyframe from its source (the shared encoder, rate-limited, or the
+            # participant whose video it gets forwarded)
+            sender._send_keyframe = video.picture_lost  # type: ignore[method-assign]
             participant.video_out = video
+            participant.tap_video(transceiver.receiver, forward, c.keyframe_min_gap)
         if "audio" in kinds:
             participant.audio_out = MixTrack()
             pc.addTransceiver(participant.audio_out, direction="sendrecv")
         await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
         await pc.setLocalDescription(await pc.createAnswer())
+        if "video" in kinds:  # aiortc made the receiver's track: the offer sends video
+            participant.sends_video = transceiver.receiver.track is not None
         return pc.localDescription.sdp
 
     async def disconnect(self, participant_id: str) -> bool:
@@ -295,45 +311,31 @@ class McuRoom:
     # -- what the picture shows
 
     def _order(self) -> list[str]:
-        """The auto layout's spots: the participants in join order, then the playbacks with a spot of their own
-        (no one to replace here) in start order."""
-        own = [
-            pid
-            for pid, p in self._playbacks.items()
-            if p.has_video and (p.spec.replaces is None or p.spec.replaces not in self._members)
-        ]
-        return [*self._members, *own]
-
-    def _replacing(self) -> dict[str, Playback]:
-        """The playbacks shown in place of someone, by the id they replace (the latest started wins)."""
-        return {p.spec.replaces: p for p in self._playbacks.values() if p.spec.replaces is not None and p.has_video}
+        """The auto layout's spots: the participants in join order, then the playbacks with a spot of their own."""
+        return [*self._members, *own_spots(self._members, self._playbacks)]
 
     def _placed(self) -> list[tuple[str, Rect]]:
         return place(self._order(), self._custom, self._rects, self.config.width, self.config.height)
 
-    def _spot_playback(self, spot_id: str, replacing: dict[str, Playback]) -> Playback | None:
-        """The playback a spot shows: one replacing the spot's participant, else a playback of that id."""
-        if not spot_id:
-            return None
-        found = replacing.get(spot_id)
-        if found is None and spot_id not in self._members:
-            found = self._playbacks.get(spot_id)
-            if found is not None and (not found.has_video or found.spec.replaces in self._members):
-                found = None  # it shows in the replaced participant's spot
-        return found
-
     def podium(self) -> list[Spot]:
         """The spots: `user_id` is the layout's id of the spot ("" empty); `play_id` is there when a playback
-        shows in it (in place of that user, or in its own spot, whose `user_id` is then the play id)."""
+        shows in it (in place of that user, or in its own spot, whose `user_id` is then the play id).
+        The composite's spots, also while receivers get video forwarded (:meth:`forwarding`)."""
         spots = []
-        replacing = self._replacing()
+        replaced = replacing(self._playbacks)
         for spot_id, r in self._placed():
             spot = Spot(user_id=spot_id, left=r.left, top=r.top, width=r.width, height=r.height)
-            playback = self._spot_playback(spot_id, replacing)
+            playback = spot_playback(spot_id, self._members, self._playbacks, replaced)
             if playback is not None:
                 spot["play_id"] = playback.id
             spots.append(spot)
         return spots
+
+    def forwarding(self) -> dict[str, str]:
+        """Who gets whose video forwarded (receiver id → source id), or {} while everyone gets the composite: as
+        the room is now; the switches follow within a tick (each completes on its source's next keyframe) and
+        an event "forwarding" tells of every change."""
+        return self._switchboard.plan_for(self._members, self._needs_composer())
 
     def participants(self) -> list[ParticipantInfo]:
         now, within = time.monotonic(), self.config.stall_seconds
@@ -342,7 +344,7 @@ class McuRoom:
                 id=p.id,
                 name=p.name,
                 connected=p.connected,
-                receiving_video=p.live_frame(now, within) is not None,
+                receiving_video=p.receiving_video(now, within),
                 receiving_audio=p.receiving_audio(now, within),
                 stalled=p.stalled,
             )
@@ -350,17 +352,21 @@ class McuRoom:
         ]
 
     def stats(self) -> McuStats:
-        encoder = self._encoder
+        composer = self._composer
+        encoder = composer.encoder if composer else None
+        tracks = [p.video_out for p in self._members.values() if p.video_out is not None]
         return McuStats(
-            frames_composed=self._composed,
+            frames_composed=composer.composed if composer else 0,
             frames_encoded=encoder.frames if encoder else 0,
             keyframes=encoder.keyframes if encoder else 0,
             participants=len(self._members),
+            frames_forwarded=sum(t.forwarded for t in tracks),
+            forwarding=bool(self._switchboard.plan),
         )
 
     def tap(self, *, pictures: bool = False) -> McuTap:
         """The composite's encoded packets (or, with `pictures`, its composed frames) and the full audio mix,
-        for a recorder or broadcaster.
+        for a recorder or broadcaster. While a tap is open the room composes for everyone (no forwarding).
 
         With ``shared_encoder=False`` the room encodes once more while a packet tap is open."""
         self._check_open()
@@ -369,132 +375,93 @@ class McuRoom:
         return tap
 
     def picture(self) -> VideoFrame | None:
-        """The last composed picture of the room (a snapshot), None before the first."""
+        """The last composed picture of the room (a snapshot), None before the first. While every receiver
+        gets video forwarded the room composes nothing: see :meth:`fresh_picture`."""
         return self._last_picture
 
-    # -- the video loop: snapshot on the loop, compose and encode in the video thread, hand out on the loop
+    async def fresh_picture(self, within: float = 2.0) -> VideoFrame | None:
+        """A picture of the room now: the last one while the room composes, else one composed for this (the
+        decoders, paused while forwarding, catch up first); what there is after `within` s, or None."""
+        if self._switchboard.composing and self._last_ready:
+            return self._last_picture
+        self._check_open()
+        waiter = asyncio.get_running_loop().create_future()
+        self._fresh.append(waiter)
+        try:
+            await asyncio.wait_for(waiter, within)
+        except TimeoutError:
+            pass
+        finally:
+            self._fresh.remove(waiter)
+        return self._last_picture
 
-    async def _run_video(self) -> None:
-        loop = asyncio.get_running_loop()
-        period = 1 / self.config.fps
-        next_at = time.monotonic()
-        while True:
-            now = time.monotonic()
-            tiles = self._tiles(now)
-            encode = self._encoding()
-            keyframe = encode and self._keyframes.due(now)
-            try:
-                layers = (self._background, self._foreground)
-                frame, packets = await loop.run_in_executor(
-                    self._executor, self._render, tiles, layers, self._show_names, self._pts(now), encode, keyframe
-                )
-            except Exception:  # one bad frame must not freeze the room
-                logger.exception("composing or encoding a frame failed")
-            else:
-                self._composed += 1
-                self._deliver(frame, packets)
-            next_at += period
-            delay = next_at - time.monotonic()
-            if delay < 0:  # behind (a slow encode): carry on from now rather than burst to catch up
-                next_at, delay = time.monotonic(), 0
-            await asyncio.sleep(delay)
+    def _needs_composer(self) -> bool:
+        """Something only the composite shows: a tap, a layer, a playback, a layout of chosen spots."""
+        return bool(self._taps or self._playbacks or self._foreground or self._background) or (
+            self._custom is not None or self._rects is not None
+        )
+
+    # -- forwarding: a participant's encoded frames, as they come (on the loop, from its receiver)
+
+    def _forward(self, source: Participant, data: bytes, pts: int, keyframe: bool) -> None:
+        if self._members.get(source.id) is not source:
+            return  # a replaced connection's last frames
+        source.saw_video(time.monotonic())
+        for member in self._members.values():
+            track = member.video_out
+            if track is not None and source.id in (track.source, track.target):
+                track.forward(source.id, data, pts, keyframe)
+
+    def _keyframe_for(self, source: str, start: bool) -> None:
+        """A receiver needs a keyframe of its source: the shared encoder's, or the forwarded participant's."""
+        if source == COMPOSITE:
+            self._keyframes.request(start)
+            return
+        member = self._members.get(source)
+        if member is not None:
+            member.ask_keyframe(time.monotonic())
+
+    # -- the video loop: steer, snapshot on the loop, compose and encode in the video thread, hand out on the loop
+
+    async def _video_tick(self, now: float) -> None:
+        assert self._composer is not None
+        if not self._switchboard.steer(self._members, self._needs_composer(), bool(self._fresh), now):
+            return  # everyone gets video forwarded: nothing to compose
+        ready = self._switchboard.ready(self._members)
+        tiles = self._tiles(now)
+        encode = self._encoding()
+        keyframe = encode and self._keyframes.due(now)
+        layers = (self._background, self._foreground)
+        frame, packets = await self._composer.make(tiles, layers, self._show_names, now, encode, keyframe)
+        deliver(self._members.values(), self._taps, frame, packets)
+        self._last_picture, self._last_ready = frame, ready
+        if ready:
+            for waiter in self._fresh:
+                if not waiter.done():
+                    waiter.set_result(None)
 
     def _encoding(self) -> bool:
-        """Whether anyone reads the shared encoder's packets: a tap, or a receiver whose sender started."""
+        """Whether anyone reads the shared encoder's packets: a tap, or a receiver whose sender reads them."""
         members = self._members.values()
         taps = any(not tap.pictures for tap in self._taps)
         return taps or any(p.video_out is not None and p.video_out.started_encoded for p in members)
 
-    def _pts(self, now: float) -> int:
-        self._last_pts = max(self._last_pts + 1, int((now - self._started_at) * 90000))
-        return self._last_pts
-
     def _tiles(self, now: float) -> list[Tile]:
-        c = self.config
+        within = self.config.stall_seconds
         tiles = []
-        for member in self._members.values():
-            member.check_stall(now, c.stall_seconds)
-        replacing = self._replacing()
+        replaced = replacing(self._playbacks)
         for user_id, rect in self._placed():
             participant = self._members.get(user_id) if user_id else None
-            playback = self._spot_playback(user_id, replacing)
+            playback = spot_playback(user_id, self._members, self._playbacks, replaced)
             if playback is not None:
                 name = playback.spec.name or (participant.name if participant is not None else playback.id)
-                frame = playback.live_frame(now, c.stall_seconds)
-                tiles.append(Tile(rect, PLAYBACK_VOICE + playback.id, name, frame))
+                tiles.append(Tile(rect, PLAYBACK_VOICE + playback.id, name, playback.live_frame(now, within)))
             elif participant is not None:  # an empty spot, or someone not here, shows the background
-                frame = participant.live_frame(now, c.stall_seconds)
-                tiles.append(Tile(rect, user_id, participant.name, frame))
+                tiles.append(Tile(rect, user_id, participant.name, participant.live_frame(now, within)))
         return tiles
 
-    def _render(
-        self,
-        tiles: list[Tile],
-        layers: tuple[Planes | None, Foreground | None],
-        show_names: bool,
-        pts: int,
-        encode: bool,
-        keyframe: bool,
-    ) -> tuple[VideoFrame, list[Packet]]:
-        """In the video thread: compose, then (once for everyone) encode."""
-        assert self._compositor is not None and self._encoder is not None
-        background, foreground = layers
-        frame = self._compositor.compose(tiles, show_names, pts, background=background, foreground=foreground)
-        packets = self._encoder.encode(frame, keyframe) if encode else []
-        return frame, packets
-
-    def _deliver(self, frame: VideoFrame, packets: list[Packet]) -> None:
-        for participant in self._members.values():
-            track = participant.video_out
-            if track is None:
-                continue
-            if track.encoded:
-                for packet in packets:
-                    track.offer(packet)
-            else:
-                track.offer(frame)
-        self._last_picture = frame
-        for tap in self._taps:
-            if tap.pictures:
-                tap.offer_picture(frame)
-                continue
-            for packet in packets:
-                tap.offer_packet(packet)
-
-    # -- the audio loop: every 20 ms on the event loop (a few numpy sums)
-
-    async def _run_audio(self) -> None:
-        tick = 0
-        while True:
-            late = time.monotonic() - (self._started_at + tick * AUDIO_PERIOD)
-            if late < 0:
-                await asyncio.sleep(-late)
-            elif late > AUDIO_CATCH_UP * AUDIO_PERIOD:
-                tick += int(late / AUDIO_PERIOD)
-            try:
-                self._mix(tick * FRAME_SAMPLES)
-            except Exception:
-                logger.exception("mixing the audio failed")
-            tick += 1
-
     def _mix(self, pts: int) -> None:
-        if not self._members and not self._taps:
-            return
-        members = self._members
-        voices = {pid: p.audio_in.take() for pid, p in members.items() if p.audio_in is not None}
-        for pid in self._muted & voices.keys():
-            voices[pid] = None  # taken all the same, so that unmuting does not play what was said meanwhile
-        for play_id, playback in self._playbacks.items():
-            if playback.audio_in is not None:
-                voices[PLAYBACK_VOICE + play_id] = playback.audio_in.take()
-        listeners = [pid for pid, p in members.items() if p.audio_out is not None]
-        full, outputs = mix_minus(voices, listeners)
-        for pid in listeners:
-            track = members[pid].audio_out
-            assert track is not None
-            track.offer(outputs[pid])
-        for tap in self._taps:
-            tap.offer_audio(full, pts)
+        mix_room(self._members, self._muted, self._playbacks, self._taps, pts)
 
     # -- events
 

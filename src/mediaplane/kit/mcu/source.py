@@ -12,7 +12,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import TypedDict
 
@@ -24,11 +24,22 @@ from av.stream import Stream
 from mediaplane.kit.mcu.audio import AudioInput, Samples
 from mediaplane.kit.mcu.errors import McuSourceError
 
-__all__ = ["DEFAULT_PROTOCOLS", "Playback", "PlaybackInfo", "PlaybackSpec"]
+__all__ = [
+    "DEFAULT_PROTOCOLS",
+    "PLAYBACK_VOICE",
+    "Playback",
+    "PlaybackInfo",
+    "PlaybackSpec",
+    "own_spots",
+    "replacing",
+    "spot_playback",
+]
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_PROTOCOLS = "http,https,tcp,tls"
+PLAYBACK_VOICE = "\0play:"
+"""Prefix of a playback's key among the mix's voices (and the compositor's tiles): never a participant id."""
 OPEN_TIMEOUT = 10.0
 READ_TIMEOUT = 10.0
 
@@ -193,3 +204,35 @@ class Playback:
                     self.latest, self.last_video_at = frame, time.monotonic()
                 elif isinstance(frame, AudioFrame) and self.audio_in is not None:
                     self.audio_in.push(frame)
+
+
+# -- where playbacks show: in place of a participant, or in a spot of their own
+
+
+def own_spots(members: Collection[str], playbacks: Mapping[str, Playback]) -> list[str]:
+    """The playbacks with a spot of their own (no one here to replace), in start order: the auto layout places
+    them after the participants."""
+    return [
+        pid
+        for pid, p in playbacks.items()
+        if p.has_video and (p.spec.replaces is None or p.spec.replaces not in members)
+    ]
+
+
+def replacing(playbacks: Mapping[str, Playback]) -> dict[str, Playback]:
+    """The playbacks shown in place of someone, by the id they replace (the latest started wins)."""
+    return {p.spec.replaces: p for p in playbacks.values() if p.spec.replaces is not None and p.has_video}
+
+
+def spot_playback(
+    spot_id: str, members: Collection[str], playbacks: Mapping[str, Playback], replaced: Mapping[str, Playback]
+) -> Playback | None:
+    """The playback a spot shows: one replacing the spot's participant, else a playback of that id."""
+    if not spot_id:
+        return None
+    found = replaced.get(spot_id)
+    if found is None and spot_id not in members:
+        found = playbacks.get(spot_id)
+        if found is not None and (not found.has_video or found.spec.replaces in members):
+            found = None  # it shows in the replaced participant's spot
+    return found

@@ -12,6 +12,7 @@ from mediaplane.core.instance.slash import OptionalSlash
 from mediaplane.services.eyeson.errors import EyesonError, handle_eyeson_error, respond
 from mediaplane.services.eyeson.routes import (
     broadcasts,
+    forward,
     gui,
     layers,
     layout,
@@ -47,6 +48,7 @@ def build_eyeson_app() -> ASGIApp:
         recordings,
         snapshots,
         broadcasts,
+        forward,
         layers,
         playbacks,
         moderation,

@@ -19,14 +19,16 @@ from mediaplane.core.runtime import Runtime
 from mediaplane.kit.events import EventBusError
 from mediaplane.kit.mcu import MAX_SPOTS, McuConfig, McuEvent, McuLayoutError, McuRoom, restrict_ice_hosts
 from mediaplane.kit.mcu.layout import snap_rects
-from mediaplane.services.eyeson import events
+from mediaplane.services.eyeson import events, screen
 from mediaplane.services.eyeson.broadcast.broadcaster import broadcasters
 from mediaplane.services.eyeson.errors import EyesonError, bad_request
+from mediaplane.services.eyeson.forward import forwards
 from mediaplane.services.eyeson.layouts import grid_size, named_rects
 from mediaplane.services.eyeson.models import EyesonMeeting, EyesonUser
 from mediaplane.services.eyeson.recording.recorder import recorders
 from mediaplane.services.eyeson.repository import EyesonRepository
 from mediaplane.services.eyeson.scene import SCENE_OPS, Scene
+from mediaplane.services.eyeson.sfu import forwarding, sfu_podium
 from mediaplane.services.eyeson.views import participant
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,7 @@ class MediaRooms:
             background=str(meeting.options.get("background_color") or "#121212"),
             show_names=bool(meeting.layout.get("show_names", True)),
             ice_servers=tuple(RTCIceServer(urls=url) for url in settings.eyeson_stun_urls),
+            forwarding=forwarding(meeting.options),
         )
 
     async def ensure(self, meeting: EyesonMeeting) -> McuRoom:
@@ -91,6 +94,7 @@ class MediaRooms:
             room = self.rooms.pop(meeting_id, None)
         if room is not None:
             broadcasters(self.runtime).stop_meeting(meeting_id)
+            await forwards(self.runtime).stop_meeting(meeting_id)
             await room.close()
 
     async def close(self) -> None:
@@ -98,6 +102,7 @@ class MediaRooms:
             await self.close_room(meeting_id)
         await self.scene.close()
         await broadcasters(self.runtime).close()
+        await forwards(self.runtime).close()
         await recorders(self.runtime).close()  # their files are finished and stored before the process goes
 
     async def apply(self, command: dict[str, Any]) -> None:
@@ -129,8 +134,10 @@ class MediaRooms:
             broadcasters(self.runtime).stop(meeting_id, [str(i) for i in command.get("broadcast_ids") or []])
 
     async def publish_podium(self, meeting_id: str, room: McuRoom) -> None:
-        spots = podium(room, self.scene.layers_podium(meeting_id, room))
-        await events.publish(self.runtime, meeting_id, {"type": "podium_update", "podium": spots})
+        forwarded = sfu_podium(room)  # sfu.py: while the room forwards video instead of composing
+        spots = forwarded or podium(room, self.scene.layers_podium(meeting_id, room))
+        event = {"type": "podium_update", "podium": spots, "sfu": forwarded is not None}
+        await events.publish(self.runtime, meeting_id, event)
 
     def _listener(self, instance_id: str, meeting_id: str) -> Any:
         async def on_event(event: McuEvent) -> None:
@@ -143,6 +150,10 @@ class MediaRooms:
         return on_event
 
     async def _record(self, instance_id: str, meeting_id: str, event: McuEvent) -> None:
+        if event.kind == "forwarding":  # the SFU shortcut started or stopped
+            if (room := self.rooms.get(meeting_id)) is not None:
+                await self.publish_podium(meeting_id, room)
+            return
         if event.kind == "playback_ended":
             room = self.rooms.get(meeting_id)
             await self.scene.playback_gone(room, instance_id, meeting_id, event.participant_id)
@@ -151,6 +162,10 @@ class MediaRooms:
             return
         if event.kind not in ("connected", "disconnected"):
             return
+        if await screen.screen_event(self, instance_id, meeting_id, event):
+            return
+        if event.kind == "disconnected":
+            await screen.user_left(self, meeting_id, event.participant_id)  # their screen share goes too
         now = self.runtime.clock.now()
         async with self.runtime.db.session() as session:
             repo = EyesonRepository(session, instance_id)

@@ -22,7 +22,8 @@ from mediaplane.services.eyeson.rooms import RoomService
 
 JPEG_QUALITY = 90
 PICTURE_WAIT = 2.0
-"""Seconds a snapshot waits for the room's first picture (a room that has just started)."""
+"""Seconds a snapshot waits for the room's first picture (a room that has just started, or that forwards video
+instead of composing: sfu.py)."""
 
 
 def jpeg(frame: VideoFrame) -> bytes:
@@ -33,12 +34,9 @@ def jpeg(frame: VideoFrame) -> bytes:
 
 async def room_picture(runtime: Runtime, meeting: EyesonMeeting) -> VideoFrame:
     room = await media_rooms(runtime).ensure(meeting)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + PICTURE_WAIT
-    while (picture := room.picture()) is None:
-        if loop.time() > deadline:
-            raise EyesonError(409, "the room has no picture yet")
-        await asyncio.sleep(0.05)
+    picture = await room.fresh_picture(PICTURE_WAIT)
+    if picture is None:
+        raise EyesonError(409, "the room has no picture yet")
     return picture
 
 

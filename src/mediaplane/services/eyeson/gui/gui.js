@@ -9,6 +9,11 @@
  * offer/answer exchange (POST the complete offer, get the answer); the room's realtime events come over the
  * ActionCable websocket. <body data-state> says where the page is: loading, guest, prejoin, connecting,
  * connected, reconnecting, failed, left, ended, error.
+ *
+ * In the meeting: Share screen sends the screen on a second connection (`webrtc?source=screen`, video only,
+ * nothing comes back on it); Start/Stop recording (where the room allows recordings) calls the recording API
+ * and follows the recording's state from the room response and the `recording_update` events.
+ * <body data-screen> is off, starting or on; <body data-recording> is off or on.
  */
 (function () {
   "use strict";
@@ -35,6 +40,9 @@
     mic: $("mic"),
     cam: $("cam"),
     leave: $("leave"),
+    screen: $("screen"),
+    record: $("record"),
+    recording: $("recording"),
     cameraSelect: $("camera-select"),
     micSelect: $("mic-select"),
     side: $("side"),
@@ -62,6 +70,9 @@
     socketTimer: null,
     reconnectDelay: 1000,
     participants: {},    // user id -> {id, name, online, guest}
+    screen: null,        // the screen share: {pc, stream}
+    recording: null,     // the meeting's running recording (as the API shows it), or null
+    recordBusy: false,   // a start or stop request is on its way
     finished: false      // left or ended: nothing reconnects any more
   };
 
@@ -78,6 +89,9 @@
     ui.end.hidden = inCall || name === "guest" || name === "loading";
     ui.join.hidden = name !== "prejoin";
     ui.leave.hidden = !ACTIVE[name];
+    ui.screen.hidden = !ACTIVE[name] || !canShareScreen();
+    ui.record.hidden = !ACTIVE[name] || !recordingAvailable();
+    showRecording();
     ui.remote.hidden = !ACTIVE[name];
     ui.side.hidden = !ACTIVE[name];
     ui.chat.hidden = hideChat();
@@ -257,6 +271,7 @@
 
   function roomLoaded(room) {
     state.room = room;
+    state.recording = running(room.recording);
     var name = (room.room && room.room.name) || "eyeson room";
     ui.title.textContent = name;
     document.title = name + " – eyeson";
@@ -424,6 +439,174 @@
     navigator.mediaDevices.addEventListener("devicechange", function () { listDevices(); });
   }
 
+
+  // ---------------------------------------------------------------- screen sharing: a second connection
+
+  function canShareScreen() {
+    return Boolean(navigator.mediaDevices && typeof navigator.mediaDevices.getDisplayMedia === "function" &&
+      window.RTCPeerConnection);
+  }
+
+  function screenEndpoint() {
+    var url = new URL(webrtcEndpoint());
+    url.searchParams.set("source", "screen");
+    return url.toString();
+  }
+
+  function showScreen(mode) {
+    ui.body.setAttribute("data-screen", mode);
+    ui.screen.textContent = mode === "off" ? "Share screen" : "Stop sharing";
+    ui.screen.setAttribute("aria-pressed", String(mode !== "off"));
+    ui.screen.disabled = mode === "starting";
+  }
+
+  ui.screen.addEventListener("click", function () {
+    if (state.screen) {
+      stopScreen(true);
+      say("You stopped sharing your screen." + connectedSuffix());
+    } else {
+      shareScreen();
+    }
+  });
+
+  function shareScreen() {
+    showScreen("starting");
+    say("Choose what to share…");
+    navigator.mediaDevices.getDisplayMedia({ video: true, audio: false }).then(function (stream) {
+      var video = stream.getVideoTracks()[0];
+      if (!video || state.finished || !state.pc) {
+        stream.getTracks().forEach(function (t) { t.stop(); });
+        showScreen("off");
+        return null;
+      }
+      var pc = new RTCPeerConnection({ iceServers: iceServers() });
+      var share = { pc: pc, stream: stream };
+      state.screen = share;
+      // The browser's own "Stop sharing" ends the track: stop here too.
+      video.addEventListener("ended", function () {
+        if (state.screen === share) { stopScreen(true); say("Screen sharing stopped." + connectedSuffix()); }
+      });
+      pc.addTransceiver(video, { direction: "sendonly", streams: [stream] });
+      pc.addEventListener("connectionstatechange", function () {
+        if (state.screen === share && pc.connectionState === "failed") {
+          stopScreen(true);
+          say("Screen sharing failed: the connection broke.");
+        }
+      });
+      say("Sharing your screen…");
+      return pc.createOffer()
+        .then(function (offer) { return pc.setLocalDescription(offer); })
+        .then(function () { return gatheringComplete(pc); })
+        .then(function () {
+          return request("POST", screenEndpoint(), { type: "offer", sdp: pc.localDescription.sdp });
+        })
+        .then(function (result) {
+          if (state.screen !== share) { return null; }
+          if (result.status !== 201 || !result.data || !result.data.sdp) {
+            if (result.status === 410) { meetingEnded(); return null; }
+            throw new Error(errorText(result));
+          }
+          return pc.setRemoteDescription({ type: "answer", sdp: result.data.sdp }).then(function () {
+            showScreen("on");
+            say("You are sharing your screen." + connectedSuffix());
+          });
+        });
+    }).catch(function (error) {
+      stopScreen(false);
+      var refused = error && (error.name === "NotAllowedError" || error.name === "AbortError");
+      say(refused ? "Screen sharing was cancelled." : "Could not share your screen: " + describe(error) + ".");
+    });
+  }
+
+  // Ends the screen share here; `tell`: also ask the server to drop it (leaving drops it there anyway).
+  function stopScreen(tell) {
+    var share = state.screen;
+    state.screen = null;
+    showScreen("off");
+    if (!share) { return; }
+    share.pc.close();
+    share.stream.getTracks().forEach(function (t) { t.stop(); });
+    if (tell && state.accessKey) { request("DELETE", screenEndpoint()).catch(function () { return null; }); }
+  }
+
+  // ---------------------------------------------------------------- recording
+
+  function recordingAvailable() {
+    var options = (state.room && state.room.options) || {};
+    return options.recording_available !== false && options.recording_available !== "false";
+  }
+
+  function running(recording) {
+    return recording && typeof recording === "object" && recording.status === "recording" ? recording : null;
+  }
+
+  function showRecording() {
+    var on = Boolean(state.recording);
+    ui.body.setAttribute("data-recording", on ? "on" : "off");
+    ui.record.textContent = on ? "Stop recording" : "Start recording";
+    ui.record.disabled = state.recordBusy;
+    ui.recording.hidden = !on || !ACTIVE[currentState()];
+  }
+
+  // What the server says about the meeting's recording (a response, an event): says so when it changes.
+  function recordingChanged(recording) {
+    if (!recording || typeof recording !== "object") { return; }
+    var now = running(recording);
+    var was = state.recording;
+    if (now) {
+      state.recording = now;
+      if (!was) {
+        var who = now.user && now.user.id !== me().id && now.user.name ? now.user.name + " started" : "Started";
+        say(who + " recording the meeting.");
+      }
+    } else if (!was || !recording.id || !was.id || was.id === recording.id) {
+      state.recording = null;
+      if (recording.status === "ready") {
+        say("The recording is ready.");
+      } else if (recording.status === "failed") {
+        say("The recording failed.");
+      } else if (was) {
+        say("Recording stopped; the file is being finished.");
+      }
+    }
+    showRecording();
+  }
+
+  ui.record.addEventListener("click", function () {
+    if (state.recordBusy) { return; }
+    state.recordBusy = true;
+    var stopping = Boolean(state.recording);
+    showRecording();
+    say(stopping ? "Stopping the recording…" : "Starting the recording…");
+    request(stopping ? "DELETE" : "POST", apiUrl(roomPath("/recording"))).then(function (result) {
+      state.recordBusy = false;
+      if (result.status === 201 && result.data) {
+        recordingChanged(result.data);
+      } else if (result.status === 200 && stopping) {
+        recordingChanged({ id: result.data && result.data.id, status: "stopped" });
+      } else if (result.status === 404 && stopping) {
+        state.recording = null;
+        say("No recording is running.");
+      } else if (result.status === 406) {
+        state.recording = state.recording || { status: "recording" };
+        say("A recording is running already.");
+      } else if (result.status === 405) {
+        if (state.room.options) { state.room.options.recording_available = false; }
+        ui.record.hidden = true;
+        say("Recording is not available in this room.");
+      } else if (result.status === 410) {
+        meetingEnded();
+      } else {
+        say("The recording could not be " + (stopping ? "stopped" : "started") + ": " + errorText(result) + ".");
+      }
+      showRecording();
+    }, function () {
+      state.recordBusy = false;
+      showRecording();
+      say("The server cannot be reached. Try again.");
+    });
+  });
+
   // ---------------------------------------------------------------- joining: one offer, one answer
 
   ui.join.addEventListener("click", join);
@@ -432,9 +615,7 @@
     if (state.pc) { return; }
     ui.join.disabled = true;
     setState("connecting", "Connecting…");
-    var stun = (state.room.signaling && state.room.signaling.options &&
-      state.room.signaling.options.stun_servers) || [];
-    var pc = new RTCPeerConnection({ iceServers: stun.length ? [{ urls: stun }] : [] });
+    var pc = new RTCPeerConnection({ iceServers: iceServers() });
     state.pc = pc;
     state.remote = new MediaStream();
     ui.remote.srcObject = state.remote;
@@ -471,6 +652,12 @@
         closeMedia(false);
         setState("failed", "Could not connect: " + describe(error) + ".");
       });
+  }
+
+  function iceServers() {
+    var stun = (state.room.signaling && state.room.signaling.options &&
+      state.room.signaling.options.stun_servers) || [];
+    return stun.length ? [{ urls: stun }] : [];
   }
 
   function gatheringComplete(pc) {
@@ -539,6 +726,7 @@
   }
 
   function closeMedia(keepLocal) {
+    stopScreen(false);  // the server drops the screen with its user's media
     var pc = state.pc;
     state.pc = null;
     state.senders = { audio: null, video: null };
@@ -646,6 +834,12 @@
         content.participants.forEach(function (p) { state.participants[p.id] = p; });
         renderPeople();
       }
+      if ("recording" in content) {
+        if (content.recording) { recordingChanged(content.recording); } else if (state.recording) {
+          state.recording = null;
+          showRecording();
+        }
+      }
       if (content.shutdown) { meetingEnded(); }
     } else if (event.type === "participant_update" && event.participant) {
       var p = event.participant;
@@ -654,6 +848,8 @@
     } else if (event.type === "options_update" && event.options) {
       state.room.options = Object.assign({}, state.room.options, event.options);
       ui.chat.hidden = hideChat();
+    } else if (event.type === "recording_update") {
+      recordingChanged(event.recording);
     } else if (event.type === "chat") {
       addChat(event);
     }
@@ -680,7 +876,7 @@
       name.textContent = (p.name || "Someone") + (p.id === me().id ? " (you)" : "") + (p.guest ? " · guest" : "");
       var presence = document.createElement("span");
       presence.className = "presence";
-      presence.textContent = p.online ? "online" : "offline";
+      presence.textContent = (p.online ? "online" : "offline") + (p.screen ? " · sharing screen" : "");
       li.appendChild(name);
       li.appendChild(presence);
       ui.people.appendChild(li);
@@ -733,5 +929,7 @@
       });
   });
 
+  showScreen("off");
+  showRecording();
   start();
 })();
