@@ -19,8 +19,7 @@ from mediaplane.kit.mcu import Rect, tile_rects
 from mediaplane.services.eyeson.events import room_channel
 from mediaplane.services.eyeson.media import media_rooms
 from tests.fixtures.webrtc import BLUE, GREEN, RED, ColourTrack, Peer, ToneTrack, shows
-from tests.services.eyeson.conftest import Eyeson, error_of
-from tests.services.eyeson.test_media import connect, online
+from tests.services.eyeson.conftest import Eyeson, connect, error_of, online
 
 pytestmark = [pytest.mark.timeout(90), pytest.mark.usefixtures("loopback_ice")]
 W, H = 320, 240  # the eyeson test settings' canvas
