@@ -74,17 +74,18 @@ async def serve_room(size: str, mode: str) -> None:
 
 
 class RoomProcess:
-    def __init__(self, size: str, mode: str, pinned: str) -> None:
-        self.size, self.mode, self.pinned = size, mode, pinned
+    """A benchmark's room in a process of its own: `script` run with `--room SIZE --mode MODE --pin CORES`."""
+
+    def __init__(self, size: str, mode: str, pinned: str, script: str = __file__) -> None:
+        self.args = [script, "--room", size, "--mode", mode, "--pin", pinned]
         self.proc: asyncio.subprocess.Process | None = None
         self.replies: dict[int, asyncio.Future[Any]] = {}
         self._seq = itertools.count()
 
     async def __aenter__(self) -> RoomProcess:
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, __file__, "--room", self.size, "--mode", self.mode, "--pin", self.pinned,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+            sys.executable, *self.args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+        )
         assert self.proc.stdout is not None
         ready = json.loads(await asyncio.wait_for(self.proc.stdout.readline(), 60))
         assert ready == {"ready": True}, ready

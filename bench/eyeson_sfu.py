@@ -14,21 +14,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import json
 import os
 import statistics
 import sys
 import threading
 import time
-from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-from eyeson_room import GROUPS, Frames, Participant, PatternTrack, ToneTrack, pattern, pin, thread_times
-from harness import machine, process_cpu
+from eyeson_room import Frames, Participant, PatternTrack, RoomProcess, ToneTrack, pattern, pin
+from harness import machine
 
 from mediaplane.kit.mcu import Forwarding, McuConfig, McuRoom, restrict_ice_hosts
 
@@ -59,67 +56,6 @@ async def serve_room(canvas: str, mode: str) -> None:
             else:
                 reply = room.stats()
             say({"seq": request["seq"], "reply": reply})
-
-
-class RoomProcess:
-    def __init__(self, canvas: str, mode: str, pinned: str) -> None:
-        self.args = ["--room", canvas, "--mode", mode, "--pin", pinned]
-        self.proc: asyncio.subprocess.Process | None = None
-        self.replies: dict[int, asyncio.Future[Any]] = {}
-        self._seq = itertools.count()
-
-    async def __aenter__(self) -> RoomProcess:
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, __file__, *self.args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
-        )
-        assert self.proc.stdout is not None
-        ready = json.loads(await asyncio.wait_for(self.proc.stdout.readline(), 60))
-        assert ready == {"ready": True}, ready
-        self._reader = asyncio.ensure_future(self._read())
-        return self
-
-    async def _read(self) -> None:
-        assert self.proc is not None and self.proc.stdout is not None
-        while line := await self.proc.stdout.readline():
-            message = json.loads(line)
-            self.replies.pop(message["seq"]).set_result(message["reply"])
-
-    async def request(self, **message: Any) -> Any:
-        assert self.proc is not None and self.proc.stdin is not None
-        seq = next(self._seq)
-        self.replies[seq] = reply = asyncio.get_running_loop().create_future()
-        self.proc.stdin.write((json.dumps({"seq": seq, **message}) + "\n").encode())
-        await self.proc.stdin.drain()
-        return await asyncio.wait_for(reply, 30)
-
-    def cpu(self) -> float:
-        assert self.proc is not None
-        return process_cpu(self.proc.pid)[0]
-
-    async def thread_cpu(self) -> Counter[str]:
-        assert self.proc is not None
-        names = await self.request(op="threads")
-        out: Counter[str] = Counter()
-        for tid, seconds in thread_times(self.proc.pid).items():
-            out[GROUPS.get(names.get(tid, "").rstrip("_0123456789"), "other")] += seconds
-        return out
-
-    def rss_mb(self) -> float:
-        assert self.proc is not None
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self.proc is not None and self.proc.stdin is not None
-        self.proc.stdin.close()
-        try:
-            await asyncio.wait_for(self.proc.wait(), 30)
-        except TimeoutError:
-            self.proc.kill()
-            await self.proc.wait()
-        self._reader.cancel()
 
 
 async def join(room: RoomProcess, participant_id: str, frames: Frames, hz: float) -> Participant:
@@ -156,7 +92,7 @@ async def measure(size: str, mode: str, canvas: str, warm: float, window: float,
     width, height = (int(v) for v in size.split("x"))
     frames = pattern(width, height)
     participants: list[Participant] = []
-    async with RoomProcess(canvas, mode, pinned) as room:
+    async with RoomProcess(canvas, mode, pinned, script=__file__) as room:
         try:
             for i, hz in enumerate((440.0, 660.0)):
                 participants.append(await join(room, f"p{i}", frames, hz))

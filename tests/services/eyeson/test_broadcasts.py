@@ -36,6 +36,14 @@ from tests.services.eyeson.conftest import Eyeson, error_of
 from tests.services.eyeson.test_media import connect
 
 pytestmark = [pytest.mark.timeout(90), pytest.mark.usefixtures("loopback_ice")]
+
+
+@pytest.fixture
+def database_url(sqlite_database_url: str) -> str:
+    """SQLite only: what is tested here is media."""
+    return sqlite_database_url
+
+
 W, H = 320, 240  # the eyeson test settings' canvas, at 5 fps
 
 

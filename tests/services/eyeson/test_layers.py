@@ -21,7 +21,6 @@ from mediaplane.services.eyeson.events import room_channel
 from mediaplane.services.eyeson.images import decode_image
 from mediaplane.services.eyeson.media import media_rooms
 from mediaplane.services.eyeson.models import EyesonMeeting
-from tests.fixtures.databases import SqliteTemplate
 from tests.fixtures.servers import serve_folder
 from tests.fixtures.webrtc import BACKGROUND, BLUE, RED, Peer, Picture, colour_at, near
 from tests.services.eyeson.conftest import Eyeson, connect, error_of, online
@@ -30,9 +29,9 @@ pytestmark = [pytest.mark.timeout(60), pytest.mark.usefixtures("loopback_ice")]
 
 
 @pytest.fixture
-def database_url(sqlite_template: SqliteTemplate, tmp_path: Path) -> str:
-    """SQLite only: what is tested here is media; the layers' rows are plain ORM updates."""
-    return sqlite_template.fresh(tmp_path)
+def database_url(sqlite_database_url: str) -> str:
+    """SQLite only: what is tested here is media."""
+    return sqlite_database_url
 
 
 W, H = 320, 240

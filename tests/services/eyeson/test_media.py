@@ -20,6 +20,14 @@ from tests.fixtures.webrtc import BACKGROUND, BLUE, GREEN, RED, Peer, shows, ton
 from tests.services.eyeson.conftest import Eyeson, connect, error_of, online
 
 pytestmark = [pytest.mark.timeout(90), pytest.mark.usefixtures("loopback_ice")]
+
+
+@pytest.fixture
+def database_url(sqlite_database_url: str) -> str:
+    """SQLite only: what is tested here is media."""
+    return sqlite_database_url
+
+
 W, H = 320, 240  # the eyeson test settings' canvas
 
 

@@ -5,7 +5,6 @@ the ban is lifted; unlocking a locked meeting lets guests in again."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +12,6 @@ from aiortc import RTCSessionDescription
 
 from mediaplane.services.eyeson.events import room_channel
 from mediaplane.services.eyeson.media import media_rooms
-from tests.fixtures.databases import SqliteTemplate
 from tests.fixtures.webrtc import GREEN, RED, Peer, tone_level
 from tests.services.eyeson.conftest import Eyeson, connect, error_of, online
 
@@ -21,9 +19,9 @@ pytestmark = [pytest.mark.timeout(60), pytest.mark.usefixtures("loopback_ice")]
 
 
 @pytest.fixture
-def database_url(sqlite_template: SqliteTemplate, tmp_path: Path) -> str:
-    """SQLite only: what is tested here is media; moderation's rows are plain ORM updates."""
-    return sqlite_template.fresh(tmp_path)
+def database_url(sqlite_database_url: str) -> str:
+    """SQLite only: what is tested here is media."""
+    return sqlite_database_url
 
 
 async def levels(listener: Peer, *tones: float) -> list[float]:

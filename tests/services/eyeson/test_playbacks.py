@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +15,6 @@ from mediaplane.kit.mcu import McuRoom, tile_rects
 from mediaplane.services.eyeson.events import room_channel
 from mediaplane.services.eyeson.media import media_rooms
 from mediaplane.services.eyeson.models import EyesonMeeting
-from tests.fixtures.databases import SqliteTemplate
 from tests.fixtures.media import make_colour_clip
 from tests.fixtures.servers import serve_folder
 from tests.fixtures.webrtc import BLUE, GREEN, RED, Peer, forwarded, shows, tone_level
@@ -29,9 +27,9 @@ CLIP_SECONDS = 2.5
 
 
 @pytest.fixture
-def database_url(sqlite_template: SqliteTemplate, tmp_path: Path) -> str:
-    """SQLite only: what is tested here is media; the playbacks' rows are plain ORM updates."""
-    return sqlite_template.fresh(tmp_path)
+def database_url(sqlite_database_url: str) -> str:
+    """SQLite only: what is tested here is media."""
+    return sqlite_database_url
 
 
 @pytest.fixture(scope="module")

@@ -32,6 +32,14 @@ from tests.fixtures.webrtc import BLUE, RED, Peer, centre, colour_at, forwarded,
 from tests.services.eyeson.conftest import Eyeson, connect, error_of, eyeson_settings, online
 
 pytestmark = [pytest.mark.timeout(90), pytest.mark.usefixtures("loopback_ice")]
+
+
+@pytest.fixture
+def database_url(sqlite_database_url: str) -> str:
+    """SQLite only: what is tested here is media."""
+    return sqlite_database_url
+
+
 W, H = 320, 240  # the eyeson test settings' canvas
 RECORD_SECONDS = 4.0
 

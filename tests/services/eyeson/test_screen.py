@@ -22,6 +22,14 @@ from tests.fixtures.webrtc import BLUE, GREEN, RED, ColourTrack, Peer, ToneTrack
 from tests.services.eyeson.conftest import Eyeson, connect, error_of, online
 
 pytestmark = [pytest.mark.timeout(90), pytest.mark.usefixtures("loopback_ice")]
+
+
+@pytest.fixture
+def database_url(sqlite_database_url: str) -> str:
+    """SQLite only: what is tested here is media."""
+    return sqlite_database_url
+
+
 W, H = 320, 240  # the eyeson test settings' canvas
 FULL = Rect(0, 0, W, H)
 COMPOSED = {"options[sfu_mode]": "disabled"}  # the composer with two people too (no SFU shortcut)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +15,6 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
 from mediaplane.kit.mcu import McuRoom, Rect, tile_rects
 from mediaplane.services.eyeson.media import media_rooms
-from tests.fixtures.databases import SqliteTemplate
 from tests.fixtures.webrtc import BLUE, GREEN, RED, YELLOW, ColourTrack, Peer, Picture, forwarded, shows
 from tests.services.eyeson.conftest import Eyeson, connect, online
 from tests.services.eyeson.test_layers import blue_square
@@ -29,9 +27,9 @@ MAX_GAP = 3.0
 
 
 @pytest.fixture
-def database_url(sqlite_template: SqliteTemplate, tmp_path: Path) -> str:
+def database_url(sqlite_database_url: str) -> str:
     """SQLite only: what is tested here is media."""
-    return sqlite_template.fresh(tmp_path)
+    return sqlite_database_url
 
 
 def composite(*colours: tuple[int, int, int]) -> Callable[[Picture], bool]:

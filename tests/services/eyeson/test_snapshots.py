@@ -27,6 +27,14 @@ from tests.services.eyeson.conftest import Eyeson, connect, error_of, eyeson_set
 from tests.services.eyeson.test_recordings import observe
 
 pytestmark = [pytest.mark.timeout(60), pytest.mark.usefixtures("loopback_ice")]
+
+
+@pytest.fixture
+def database_url(sqlite_database_url: str) -> str:
+    """SQLite only: what is tested here is media."""
+    return sqlite_database_url
+
+
 W, H = 320, 240
 
 
