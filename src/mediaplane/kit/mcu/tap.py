@@ -70,6 +70,17 @@ class McuTap:
             self._queue.put_nowait(None)
             self._on_close(self)
 
+    def ready(self) -> list[Packet | VideoFrame | AudioFrame]:
+        """What is queued now, without waiting (after an ``anext``: a reader takes what piled up in one go)."""
+        items: list[Packet | VideoFrame | AudioFrame] = []
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if item is None:
+                self._queue.put_nowait(None)  # the end: the next ``anext`` sees it
+                break
+            items.append(item)
+        return items
+
     def __aiter__(self) -> McuTap:
         return self
 

@@ -2,7 +2,8 @@
 loop, read by :class:`~mediaplane.kit.rtmp.Relay` as it reads a publisher's connection (``read_batch`` until
 it returns nothing, then ``close``).
 
-A broadcast stays live rather than late: a picture that reaches the encoder more than ``max_lag`` seconds
+The encoder runs in a thread of its own at a lower priority than the room's (``NICENESS``). A broadcast stays
+live rather than late: a picture that reaches the encoder more than ``max_lag`` seconds
 after the room composed it is skipped (counted in ``dropped``), so an encoder that cannot keep up lowers the
 frame rate instead of building up delay. Audio is never skipped.
 """
@@ -13,12 +14,13 @@ import asyncio
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Final
+from typing import Final, TypeGuard
 
 from av import AudioFrame, VideoFrame
 
 from mediaplane.kit.mcu import McuTap
 from mediaplane.kit.rtmp import Message, RtmpUrl
+from mediaplane.kit.threads import lower_priority
 from mediaplane.services.eyeson.broadcast.encoder import FlvEncoder
 
 __all__ = ["EncodedSource"]
@@ -26,6 +28,9 @@ __all__ = ["EncodedSource"]
 log = logging.getLogger(__name__)
 
 MAX_LAG: Final = 1.0
+NICENESS: Final = 5
+"""How much lower the encoder thread (and the encoder's own threads, which inherit it) runs than the room's:
+on a machine short of CPU the people in the room keep their picture, and the broadcast drops pictures."""
 
 
 class EncodedSource:
@@ -38,7 +43,9 @@ class EncodedSource:
         self.dropped = 0
         self.encoded = 0
         self._tap, self._encoder = tap, encoder
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="eyeson-broadcast")
+        self._executor = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="eyeson-broadcast", initializer=lower_priority, initargs=(NICENESS,)
+        )
         self._clock: float | None = None  # time.monotonic() minus the room's time of the first picture
         self._aborted = False
         self._closed = False
@@ -48,30 +55,46 @@ class EncodedSource:
         return self._closed
 
     async def read_batch(self) -> list[Message]:
-        """The next messages, [] once the room or this source ended."""
+        """The next messages, [] once the room or this source ended.
+
+        What piled up in the tap while the last batch was encoding goes to the encoder thread in one hand-over:
+        one round trip per batch rather than one per picture and per 20 ms of audio, which on a busy event
+        loop was what made the broadcast fall behind."""
         loop = asyncio.get_running_loop()
         while not self._aborted:
-            item = await anext(self._tap, None)
-            if item is None or self._aborted:
+            first = await anext(self._tap, None)
+            if first is None or self._aborted:
                 self.end_reason = self.end_reason or "the room closed"
                 return []
-            if isinstance(item, VideoFrame) and self._late(item):
-                self.dropped += 1
+            batch = [item for item in [first, *self._tap.ready()] if self._wanted(item)]
+            if not batch:
                 continue
-            if not isinstance(item, VideoFrame | AudioFrame):
-                continue  # a packet tap's packets: not asked for
             try:
-                messages = await loop.run_in_executor(self._executor, self._encoder.encode, item)
+                messages = await loop.run_in_executor(self._executor, self._encode, batch)
             except Exception as exc:  # an encoder failure ends the broadcast, recorded as its error
                 log.exception("eyeson broadcast: encoding failed")
                 self.end_reason = f"encoding failed: {exc}"
                 self.abort()
                 return []
-            if isinstance(item, VideoFrame):
-                self.encoded += 1
             if messages:
                 return messages
         return []
+
+    def _wanted(self, item: object) -> TypeGuard[VideoFrame | AudioFrame]:
+        if isinstance(item, VideoFrame):
+            if self._late(item):
+                self.dropped += 1
+                return False
+            return True
+        return isinstance(item, AudioFrame)  # a packet tap's packets: not asked for
+
+    def _encode(self, batch: list[VideoFrame | AudioFrame]) -> list[Message]:
+        """In the encoder thread."""
+        messages: list[Message] = []
+        for item in batch:
+            messages += self._encoder.encode(item)
+            self.encoded += isinstance(item, VideoFrame)
+        return messages
 
     def _late(self, frame: VideoFrame) -> bool:
         made_at = (frame.pts or 0) / 90000
