@@ -9,7 +9,7 @@ from tests.fixtures.webrtc import BACKGROUND, BLUE, GREEN, RED, YELLOW, Picture,
 
 from mediaplane.kit.mcu import McuLayoutError, Rect, tile_rects
 from mediaplane.kit.mcu.labels import PLACEHOLDER_RGB
-from mediaplane.kit.mcu.layout import place, snap_rects
+from mediaplane.kit.mcu.layout import MAX_STRIP, place, presentation_rects, snap_rects
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -161,3 +161,14 @@ def test_place_fills_given_rectangles_in_join_order_or_as_the_podium_says() -> N
     assert place(["a", "b"], ["b"], rects, 320, 240) == [("b", rects[0]), ("", rects[1])]
     grid = tile_rects(2, 320, 240)
     assert place(["a", "b"], None, None, 320, 240) == [("a", grid[0]), ("b", grid[1])]
+
+
+def test_a_screen_share_takes_the_top_and_the_people_a_centred_strip() -> None:
+    assert presentation_rects(1, 1280, 960) == [Rect(0, 0, 1280, 960)]
+    screen, *people = presentation_rects(3, 1280, 960)
+    assert screen == Rect(0, 0, 1280, 720)  # a 16:9 screen fills it
+    assert [(r.top, r.width, r.height) for r in people] == [(720, 426, 240)] * 2
+    assert people[0].left == 1280 - (people[1].left + people[1].width)  # centred
+    many = presentation_rects(12, 1280, 960)
+    assert len(many) == 1 + MAX_STRIP and many[-1].left + many[-1].width <= 1280
+    assert all(r.left % 2 == 0 and r.width % 2 == 0 for r in many)  # chroma-aligned

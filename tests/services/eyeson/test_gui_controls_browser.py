@@ -98,7 +98,7 @@ def test_record_and_share_a_screen_from_the_page(tmp_path: Path) -> None:
         assert ready["id"] == running["id"] and ready["duration"] >= 2 and ready["links"]["download"]
         status_is(host, "^The recording is ready")
 
-        # -- screen sharing: a third tile, letterboxed (16:9 in a 4:3 tile), gone when the host stops
+        # -- screen sharing: the screen large on top, the two cameras in a strip below; gone when the host stops
         host.page.wait_for_function(VIDEO_PLAYING, timeout=WAIT_MS)
         assert host.page.inner_text("#screen") == "Share screen"
         assert host.page.get_attribute("#screen", "aria-pressed") == "false"
@@ -108,12 +108,9 @@ def test_record_and_share_a_screen_from_the_page(tmp_path: Path) -> None:
         assert host.page.inner_text("#screen") == "Stop sharing"
         assert host.page.get_attribute("#screen", "aria-pressed") == "true"
 
-        def three_tiles(shares: list[float], image: Any) -> bool:
-            return min(shares[:3]) > 0.2 and shares[3] < 0.02 and screen_band(image) < 0.05
-
-        shares = quadrant_shares(guest, tmp_path / "guest-sees-a-screen.png", three_tiles)
+        shares = quadrant_shares(guest, tmp_path / "guest-sees-a-screen.png", presenting)
         image = guest.remote_frame(tmp_path / "guest-sees-a-screen.png")
-        assert three_tiles(shares, image), (shares, screen_band(image))
+        assert presenting(shares, image), presentation_shares(image)
         guest.page.wait_for_function(
             "() => /sharing screen/.test(document.querySelector('#people').textContent)", timeout=WAIT_MS
         )
@@ -148,9 +145,15 @@ def test_record_and_share_a_screen_from_the_page(tmp_path: Path) -> None:
         assert nora.problems == []
 
 
-def screen_band(image: Any) -> float:
-    """The picture's share in the band above the screen in the bottom-left tile (16:9 in 4:3 leaves one)."""
+def presentation_shares(image: Any) -> tuple[float, float, float]:
+    """The picture's share in the top three quarters (the screen), in the middle of the strip below (the two
+    cameras) and at the strip's left end (empty: two cameras are centred in a strip of three)."""
     w, h = image.size
-    tile_w, tile_h = w // 2, h // 2
-    band = (tile_h - tile_w * 9 // 16) // 2
-    return filled(image, (4, h // 2 + 2, tile_w - 4, h // 2 + band - 4))
+    below = h * 3 // 4 + 4
+    top = filled(image, (0, 0, w, h * 3 // 4 - 4))
+    return top, filled(image, (w // 4, below, w * 3 // 4, h)), filled(image, (0, below, w // 8, h))
+
+
+def presenting(shares: list[float], image: Any) -> bool:
+    top, strip, margin = presentation_shares(image)
+    return top > 0.5 and strip > 0.2 and margin < 0.02

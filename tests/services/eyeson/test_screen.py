@@ -1,8 +1,9 @@
 """Screen sharing with real media: aiortc peers join a room with their cameras (a colour each); one of them shares
 a "screen" (another colour) on a second connection, `POST /rooms/:access_key/webrtc?source=screen`. The screen is
-a tile of its own in everyone's picture, a custom layout can put it full screen by its id `<user id>/screen`,
-nothing comes back on the screen's connection, and it goes on `DELETE …?source=screen`, when its user leaves and
-when its user is kicked. Observers get the user's participant_update with `screen`."""
+the large spot of everyone's picture in the auto layout (the people in a strip below), a custom layout can put it
+full screen by its id `<user id>/screen`, nothing comes back on the screen's connection, and it goes on
+`DELETE …?source=screen`, when its user leaves and when its user is kicked. Observers get the user's
+participant_update with `screen`."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
-from mediaplane.kit.mcu import Rect, tile_rects
+from mediaplane.kit.mcu import Rect, presentation_rects, tile_rects
 from mediaplane.services.eyeson.events import room_channel
 from mediaplane.services.eyeson.media import media_rooms
 from tests.fixtures.webrtc import BLUE, GREEN, RED, ColourTrack, Peer, ToneTrack, shows
@@ -135,14 +136,14 @@ async def test_a_screen_is_a_tile_of_its_own(eyeson: Eyeson, closing: list[Peer 
         closing.append(screen)
         answer = await screen.share(eyeson, ann["access_key"])
         assert "a=recvonly" in answer and "m=audio" not in answer  # nothing comes back on it
-        three = tile_rects(3, W, H)  # after its user, in join order
-        await watcher.wait_for(shows([(three[0], RED), (three[1], GREEN), (three[2], BLUE)]), within=20)
-        assert podium_ids(eyeson) == ["ann", "bob", "ann/screen"]
+        three = presentation_rects(3, W, H)  # the screen first and large, the people in a strip below
+        await watcher.wait_for(shows([(three[0], BLUE), (three[1], RED), (three[2], GREEN)]), within=20)
+        assert podium_ids(eyeson) == ["ann/screen", "ann", "bob"]
         (room,) = media_rooms(eyeson.runtime).rooms.values()
         assert {p["id"]: p["name"] for p in room.participants()}["ann/screen"] == "Ann (screen)"
         await until_flags(seen, [("ann", True)])
         podiums = [e["podium"] for e in seen if e["type"] == "podium_update"]
-        assert podiums and [s["user_id"] for s in podiums[-1]] == ["ann", "bob", "ann/screen"]
+        assert podiums and [s["user_id"] for s in podiums[-1]] == ["ann/screen", "ann", "bob"]
         # The screen is not a user: the users listing and the people online stay as they were.
         await online(eyeson, "screens", {"ann", "bob"})
         assert screen.received == []
@@ -151,7 +152,7 @@ async def test_a_screen_is_a_tile_of_its_own(eyeson: Eyeson, closing: list[Peer 
         await eyeson.ok("POST", f"/rooms/{bob['access_key']}/layout", data={"users[]": ["ann/screen"]})
         await watcher.wait_for(shows([(FULL, BLUE)]), within=20)
         await eyeson.ok("POST", f"/rooms/{bob['access_key']}/layout", data={"layout": "auto"})
-        await watcher.wait_for(shows([(three[2], BLUE)]), within=20)
+        await watcher.wait_for(shows([(three[0], BLUE)]), within=20)
 
         # Stopping the share: back to two tiles, and the user is still there.
         await eyeson.ok("DELETE", f"/rooms/{ann['access_key']}/webrtc?source=screen")
@@ -163,7 +164,7 @@ async def test_a_screen_is_a_tile_of_its_own(eyeson: Eyeson, closing: list[Peer 
         again = Screen(BLUE, direction="sendrecv")
         closing.append(again)
         assert "a=recvonly" in await again.share(eyeson, ann["access_key"])
-        await watcher.wait_for(shows([(three[2], BLUE)]), within=20)
+        await watcher.wait_for(shows([(three[0], BLUE)]), within=20)
         await eyeson.ok("DELETE", f"/rooms/{ann['access_key']}/webrtc")
         await online(eyeson, "screens", {"bob"})
         await watcher.wait_for(shows([(FULL, GREEN)]), within=20)  # Bob alone: the screen went with Ann
@@ -182,8 +183,8 @@ async def test_a_kicked_users_screen_goes_too(eyeson: Eyeson, closing: list[Peer
     screen = Screen(BLUE)
     closing.append(screen)
     await screen.share(eyeson, ann["access_key"])
-    three = tile_rects(3, W, H)
-    await watcher.wait_for(shows([(three[0], RED), (three[1], GREEN), (three[2], BLUE)]), within=20)
+    three = presentation_rects(3, W, H)
+    await watcher.wait_for(shows([(three[0], BLUE), (three[1], RED), (three[2], GREEN)]), within=20)
 
     await eyeson.ok("DELETE", f"/rooms/{bob['access_key']}/users/ann?ban=true")
     await watcher.wait_for(shows([(FULL, GREEN)]), within=20)

@@ -37,7 +37,7 @@ from mediaplane.kit.mcu.errors import (
 )
 from mediaplane.kit.mcu.events import EventCallback, EventKind, McuEvent, McuStats, ParticipantInfo, Spot
 from mediaplane.kit.mcu.ice import restrict_ice_hosts
-from mediaplane.kit.mcu.layout import MAX_SPOTS, Rect, tile_rects
+from mediaplane.kit.mcu.layout import MAX_SPOTS, Rect, presentation_rects, tile_rects
 from mediaplane.kit.mcu.overlay import BACKGROUND, FOREGROUND, TextInsert, render_insert
 from mediaplane.kit.mcu.room import McuRoom
 from mediaplane.kit.mcu.source import PlaybackInfo, PlaybackSpec
@@ -67,6 +67,7 @@ __all__ = [
     "Rect",
     "Spot",
     "TextInsert",
+    "presentation_rects",
     "render_insert",
     "restrict_ice_hosts",
     "tile_rects",

@@ -7,10 +7,22 @@ from dataclasses import dataclass
 
 from mediaplane.kit.mcu.errors import McuLayoutError
 
-__all__ = ["MAX_PLACED_SPOTS", "MAX_SPOTS", "Rect", "arrange", "place", "snap_rects", "tile_rects"]
+__all__ = [
+    "MAX_PLACED_SPOTS",
+    "MAX_SPOTS",
+    "MAX_STRIP",
+    "Rect",
+    "arrange",
+    "place",
+    "presentation_rects",
+    "snap_rects",
+    "tile_rects",
+]
 
 MAX_SPOTS = 9
 """The largest grid (3x3). An auto layout with more participants shows the first 9 in join order."""
+MAX_STRIP = 6
+"""The most people shown in the strip under a screen share in an auto layout."""
 MAX_PLACED_SPOTS = 16
 """Spots of a layout whose rectangles are given (a presentation layout, a pixel map)."""
 
@@ -53,6 +65,20 @@ def tile_rects(n: int, width: int, height: int) -> list[Rect]:
         col, row = i % cols, i // cols
         rects.append(Rect(xs[col], ys[row], xs[col + 1] - xs[col], ys[row + 1] - ys[row]))
     return rects
+
+
+def presentation_rects(n: int, width: int, height: int) -> list[Rect]:
+    """A screen share's auto layout: the first spot over the top three quarters (1280x720 of 1280x960: a 16:9
+    screen fills it), the others side by side in a strip below, centred, at least three columns wide so a
+    lone camera is not stretched across (at most MAX_STRIP of them)."""
+    if n <= 1:
+        return tile_rects(n, width, height)
+    others = min(n - 1, MAX_STRIP)
+    strip = (height // 4) & ~1
+    each = (width // max(3, others)) & ~1
+    left = ((width - others * each) // 2) & ~1
+    below = [Rect(left + i * each, height - strip, each, strip) for i in range(others)]
+    return [Rect(0, 0, width, height - strip), *below]
 
 
 def arrange(members: Sequence[str], custom: Sequence[str] | None) -> list[str]:

@@ -21,7 +21,7 @@ from mediaplane.kit.mcu.config import McuConfig
 from mediaplane.kit.mcu.encoder import KeyframeClock
 from mediaplane.kit.mcu.errors import McuClosedError, McuConflictError, McuError, McuOfferError
 from mediaplane.kit.mcu.events import EventCallback, EventKind, McuEvent, McuStats, ParticipantInfo, Spot
-from mediaplane.kit.mcu.layout import Rect, check_custom, place, snap_rects
+from mediaplane.kit.mcu.layout import Rect, check_custom, place, presentation_rects, snap_rects
 from mediaplane.kit.mcu.mixer import mix_room, run_audio
 from mediaplane.kit.mcu.offer import offered_kinds, vp8_preferences
 from mediaplane.kit.mcu.overlay import BACKGROUND, FOREGROUND, Foreground, prepare_background, prepare_foreground
@@ -222,9 +222,10 @@ class McuRoom:
     def set_layout(
         self, spots: Sequence[str] | None, rects: Sequence[tuple[int, int, int, int] | Rect] | None = None
     ) -> None:
-        """None: every participant in join order (first 9). A list: those spots in order, "" for an empty one.
-        `rects` (left, top, width, height) place the spots instead of the grid — a presentation layout, a pixel
-        map; later ones are drawn over earlier ones."""
+        """None: every participant in join order (first 9); with a screen share (an id ending in the config's
+        `screen_suffix`), the screen large on top and the others in a strip below. A list: those spots in
+        order, "" for an empty one. `rects` (left, top, width, height) place the spots instead of the grid — a
+        presentation layout, a pixel map; later ones are drawn over earlier ones."""
         placed = None if rects is None else snap_rects(rects, self.config.width, self.config.height)
         custom = None if spots is None else check_custom(spots) if placed is None else [str(s) for s in spots]
         self._custom, self._rects = custom, placed
@@ -311,11 +312,17 @@ class McuRoom:
     # -- what the picture shows
 
     def _order(self) -> list[str]:
-        """The auto layout's spots: the participants in join order, then the playbacks with a spot of their own."""
-        return [*self._members, *own_spots(self._members, self._playbacks)]
+        """The auto layout's spots: screen shares first, then the participants in join order, then the playbacks
+        with a spot of their own."""
+        screens = [pid for pid in self._members if pid.endswith(self.config.screen_suffix)]
+        people = [pid for pid in self._members if pid not in screens]
+        return [*screens, *people, *own_spots(self._members, self._playbacks)]
 
     def _placed(self) -> list[tuple[str, Rect]]:
-        return place(self._order(), self._custom, self._rects, self.config.width, self.config.height)
+        c, order = self.config, self._order()
+        if self._custom is None and self._rects is None and order and order[0].endswith(c.screen_suffix):
+            return list(zip(order, presentation_rects(len(order), c.width, c.height), strict=False))
+        return place(order, self._custom, self._rects, c.width, c.height)
 
     def podium(self) -> list[Spot]:
         """The spots: `user_id` is the layout's id of the spot ("" empty); `play_id` is there when a playback
