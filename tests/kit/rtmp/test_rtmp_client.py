@@ -8,8 +8,9 @@ import ssl
 from pathlib import Path
 
 import pytest
-from kit_rtmp_support import NginxRtmp, Proxy, ScriptedServer, flv_messages, make_flv, self_signed
+from kit_rtmp_support import NginxRtmp, Proxy, ScriptedServer, flv_messages, make_flv
 from tests.fixtures.servers import free_port
+from tests.fixtures.tls import self_signed
 
 from mediaplane.kit.rtmp import Message, RtmpConnection, RtmpConnectionError, RtmpError
 from mediaplane.kit.rtmp.amf0 import decode, encode

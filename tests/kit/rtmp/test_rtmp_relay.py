@@ -18,10 +18,10 @@ from kit_rtmp_support import (
     eventually,
     probe,
     publisher,
-    self_signed,
     stop_process,
 )
 from tests.fixtures.servers import free_port
+from tests.fixtures.tls import self_signed
 
 from mediaplane.kit.rtmp import Message, Relay, RetryPolicy, RtmpConnectionError, Sink
 

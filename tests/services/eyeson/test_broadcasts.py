@@ -1,12 +1,14 @@
 """Broadcasts with real media: an aiortc peer in the room, the room pushed as H.264/AAC over RTMP to the repo's
 own RTMP server on 127.0.0.1 (kit.rtmp's PublishServer), what it received probed with ffprobe and decoded.
 The receiver goes away mid-broadcast and comes back: the broadcast reconnects and the pictures flow again,
-visible as `reconnecting` then `live` in broadcasts_update. DELETE ends it; the meeting's end too."""
+visible as `reconnecting` then `live` in broadcasts_update. DELETE ends it; the meeting's end too. RTMPS: an
+untrusted certificate is refused, a trusted one carries the stream."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -31,6 +33,7 @@ from mediaplane.services.eyeson.events import room_channel
 from mediaplane.services.eyeson.media import media_rooms
 from mediaplane.services.eyeson.models import EyesonBroadcast
 from tests.fixtures.servers import free_port
+from tests.fixtures.tls import self_signed
 from tests.fixtures.webrtc import RED, Peer, centre, colour_at, near
 from tests.services.eyeson.conftest import Eyeson, error_of
 from tests.services.eyeson.test_media import connect
@@ -51,8 +54,9 @@ class Receiver:
     """An RTMP server that keeps every publish it takes (one list of messages per connection); stop() drops
     the publisher's connection as a crashing ingest would, start() listens on the same port again."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.port = free_port()
+        self.tls = tls
         self.sessions: list[list[Message]] = []
         self.names: list[str] = []
         self.ended: list[str | None] = []
@@ -61,10 +65,12 @@ class Receiver:
 
     @property
     def url(self) -> str:
-        return f"rtmp://127.0.0.1:{self.port}/live/stream-key"
+        return f"{'rtmps' if self.tls else 'rtmp'}://127.0.0.1:{self.port}/live/stream-key"
 
     async def start(self) -> None:
-        self.server = await PublishServer.start("127.0.0.1", self.port, admit=self._admit, on_stream=self._take)
+        self.server = await PublishServer.start(
+            "127.0.0.1", self.port, admit=self._admit, on_stream=self._take, tls=self.tls
+        )
 
     async def stop(self) -> None:
         for stream in self._streams:
@@ -84,7 +90,11 @@ class Receiver:
         self.sessions.append(messages)
         self._streams.append(stream)
         try:
-            await poller_for(0.05).follow(stream, messages.extend)
+            if self.tls is None:
+                await poller_for(0.05).follow(stream, messages.extend)
+            else:  # the poller reads plain sockets only
+                while batch := await stream.read_batch():
+                    messages.extend(batch)
         finally:
             self.ended.append(stream.end_reason)
 
@@ -220,6 +230,43 @@ async def test_broadcast_reaches_the_server_survives_its_restart_and_stops(
             )
     finally:
         await peer.close()
+
+
+async def test_rtmps_with_the_certificate_checked(
+    eyeson: Eyeson, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RTMPS: a receiver whose certificate the machine does not trust is refused (the broadcast keeps retrying,
+    with the reason); once the machine's trust store holds it (SSL_CERT_FILE, as an operator with a private
+    CA would set it), H.264 and AAC arrive over TLS."""
+    cert, key = self_signed(tmp_path)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+    receiver = Receiver(tls)
+    await receiver.start()
+    room = await eyeson.room("Ann", id="tls-cast", **{"user[id]": "ann"})
+    ak = room["access_key"]
+    peer = Peer(RED, 440.0)
+    try:
+        await connect(eyeson, peer, ak)
+        async with observe(eyeson) as observer:
+            monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "nothing-trusted.pem"))
+            await eyeson.ok("POST", f"/rooms/{ak}/broadcasts", 201, data={"stream_url": receiver.url})
+            await until(lambda: "reconnecting" in observer.statuses(), "an untrusted receiver refused")
+            assert "certificate" in observer.last()[0]["error"].lower(), observer.last()
+            assert receiver.sessions == []
+            await eyeson.ok("DELETE", f"/rooms/{ak}/broadcasts")
+
+            monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+            await eyeson.ok("POST", f"/rooms/{ak}/broadcasts", 201, data={"stream_url": receiver.url})
+            await until(lambda: receiver.frames() >= 10, "pictures over TLS")
+            info = await probe(receiver.flv(0, tmp_path / "tls.flv"))
+            assert info.video is not None and info.audio is not None
+            assert (info.video.codec, info.audio.codec) == ("h264", "aac")
+            assert near(colour_at(last_picture(tmp_path / "tls.flv"), *centre(tile_rects(1, W, H)[0])), RED)
+            await eyeson.ok("DELETE", f"/rooms/{ak}/broadcasts")
+    finally:
+        await peer.close()
+        await receiver.stop()
 
 
 async def test_requests_that_cannot_start_a_broadcast(eyeson: Eyeson) -> None:

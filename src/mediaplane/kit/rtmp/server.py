@@ -21,6 +21,7 @@ import contextlib
 import dataclasses
 import itertools
 import logging
+import ssl
 import struct
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -156,13 +157,16 @@ class PublishServer:
         self._ids = itertools.count(1)
 
     @classmethod
-    async def start(cls, host: str, port: int, *, admit: Admit, on_stream: OnStream) -> PublishServer:
+    async def start(
+        cls, host: str, port: int, *, admit: Admit, on_stream: OnStream, tls: ssl.SSLContext | None = None
+    ) -> PublishServer:
+        """Listens on host:port; with ``tls``, for RTMPS."""
         holder: list[PublishServer] = []
 
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             await holder[0]._handle(reader, writer)
 
-        server = await asyncio.start_server(handle, host, port)
+        server = await asyncio.start_server(handle, host, port, ssl=tls)
         holder.append(cls(server, admit, on_stream))
         return holder[0]
 
