@@ -7,12 +7,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from mediaplane.kit.storage import ObjectNotFound, range_response
 from mediaplane.services.eyeson.deps import ApiKeyInstance, Params, Rooms, links_for
 from mediaplane.services.eyeson.errors import not_found
-from mediaplane.services.eyeson.recording.links import check_download
 from mediaplane.services.eyeson.recordings import RecordingService
 from mediaplane.services.eyeson.rooms import RoomService
+from mediaplane.services.eyeson.routes.downloads import check_link, stored_file
 
 router = APIRouter()
 
@@ -55,16 +54,8 @@ async def list_recordings(
 
 @router.get("/recordings/{recording_id}/download", summary="The recording's file (a signed, expiring link)")
 async def download_recording(request: Request, recording_id: str, rooms: Rooms) -> Response:
-    query = request.query_params
-    check_download(
-        rooms.runtime, rooms.instance.id, "recordings", recording_id, query.get("expires"), query.get("signature")
-    )
+    check_link(request, rooms, "recordings", recording_id)
     recording = await RecordingService(rooms).get(recording_id)
-    if recording.status != "ready" or not recording.storage_key:
+    if recording.status != "ready":
         raise not_found("the recording's file is not ready")
-    try:
-        return await range_response(
-            rooms.runtime.storage, recording.storage_key, request.headers.get("range"), "video/webm"
-        )
-    except ObjectNotFound:
-        raise not_found("the recording's file is gone") from None
+    return await stored_file(request, rooms, recording.storage_key, "video/webm", "the recording's file is gone")

@@ -7,10 +7,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from mediaplane.kit.storage import ObjectNotFound, range_response
 from mediaplane.services.eyeson.deps import ApiKeyInstance, Params, Rooms
-from mediaplane.services.eyeson.errors import not_found
-from mediaplane.services.eyeson.recording.links import check_download
+from mediaplane.services.eyeson.routes.downloads import check_link, stored_file
 from mediaplane.services.eyeson.routes.recordings import base_of
 from mediaplane.services.eyeson.snapshots import SnapshotService
 
@@ -52,16 +50,6 @@ async def list_snapshots(
 
 @router.get("/snapshots/{snapshot_id}/download", summary="The snapshot's JPEG (a signed, expiring link)")
 async def download_snapshot(request: Request, snapshot_id: str, rooms: Rooms) -> Response:
-    query = request.query_params
-    check_download(
-        rooms.runtime, rooms.instance.id, "snapshots", snapshot_id, query.get("expires"), query.get("signature")
-    )
+    check_link(request, rooms, "snapshots", snapshot_id)
     snapshot = await SnapshotService(rooms).get(snapshot_id)
-    if not snapshot.storage_key:
-        raise not_found("the snapshot's picture is gone")
-    try:
-        return await range_response(
-            rooms.runtime.storage, snapshot.storage_key, request.headers.get("range"), "image/jpeg"
-        )
-    except ObjectNotFound:
-        raise not_found("the snapshot's picture is gone") from None
+    return await stored_file(request, rooms, snapshot.storage_key, "image/jpeg", "the snapshot's picture is gone")
