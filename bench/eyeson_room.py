@@ -51,15 +51,19 @@ FPS = 15
 # -- the room, in its own process: JSON lines in (offers), JSON lines out (answers, events)
 
 
-async def serve_room(size: str, mode: str) -> None:
+def canvas_size(size: str) -> tuple[int, int]:
     width, height = (int(v) for v in size.split("x"))
+    return width, height
+
+
+async def serve_room(config: McuConfig) -> None:
+    """A room answering requests on stdin (connect, threads, stats) on stdout: the benchmarks' room process."""
     restrict_ice_hosts(["127.0.0.1"])
 
     def say(message: dict[str, Any]) -> None:
         sys.stdout.write(json.dumps(message) + "\n")
         sys.stdout.flush()
 
-    config = McuConfig(width=width, height=height, fps=FPS, shared_encoder=MODES[mode])
     async with McuRoom(config) as room:
         say({"ready": True})
         while line := await asyncio.to_thread(sys.stdin.readline):
@@ -362,7 +366,8 @@ def main() -> None:
     if args.room:
         if args.pin:
             os.sched_setaffinity(0, {int(c) for c in args.pin.split(",")})
-        asyncio.run(serve_room(args.room, args.mode))
+        width, height = canvas_size(args.room)
+        asyncio.run(serve_room(McuConfig(width=width, height=height, fps=FPS, shared_encoder=MODES[args.mode])))
         return
     if args.quick:
         args.sizes, args.counts, args.window, args.warm = ["640x480"], [2], 2.0, 1.0

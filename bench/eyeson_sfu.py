@@ -14,48 +14,33 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import statistics
 import sys
-import threading
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-from eyeson_room import Frames, Participant, PatternTrack, RoomProcess, ToneTrack, pattern, pin
+from eyeson_room import (
+    Frames,
+    Participant,
+    PatternTrack,
+    RoomProcess,
+    ToneTrack,
+    canvas_size,
+    pattern,
+    pin,
+    serve_room,
+)
 from harness import machine
 
-from mediaplane.kit.mcu import Forwarding, McuConfig, McuRoom, restrict_ice_hosts
+from mediaplane.kit.mcu import Forwarding, McuConfig, restrict_ice_hosts
 
 MODES: dict[str, Forwarding] = {"forwarding": "pairs", "composer": "off"}
 FPS = 15
 
 
 # -- the room, in its own process: JSON lines in (offers), JSON lines out (answers)
-
-
-async def serve_room(canvas: str, mode: str) -> None:
-    width, height = (int(v) for v in canvas.split("x"))
-    restrict_ice_hosts(["127.0.0.1"])
-
-    def say(message: dict[str, Any]) -> None:
-        sys.stdout.write(json.dumps(message) + "\n")
-        sys.stdout.flush()
-
-    config = McuConfig(width=width, height=height, fps=FPS, forwarding=MODES[mode])
-    async with McuRoom(config) as room:
-        say({"ready": True})
-        while line := await asyncio.to_thread(sys.stdin.readline):
-            request = json.loads(line)
-            if request["op"] == "connect":
-                reply: Any = await room.connect(request["id"], request["id"], request["sdp"])
-            elif request["op"] == "threads":
-                reply = {str(t.native_id): t.name for t in threading.enumerate()}
-            else:
-                reply = room.stats()
-            say({"seq": request["seq"], "reply": reply})
 
 
 async def join(room: RoomProcess, participant_id: str, frames: Frames, hz: float) -> Participant:
@@ -201,7 +186,8 @@ def main() -> None:
     if args.room:
         if args.pin:
             os.sched_setaffinity(0, {int(c) for c in args.pin.split(",")})
-        asyncio.run(serve_room(args.room, args.mode))
+        width, height = canvas_size(args.room)
+        asyncio.run(serve_room(McuConfig(width=width, height=height, fps=FPS, forwarding=MODES[args.mode])))
         return
     if args.quick:
         args.sizes, args.canvas, args.runs, args.window, args.warm = ["640x480"], "640x480", 1, 2.0, 2.0
