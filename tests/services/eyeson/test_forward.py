@@ -1,27 +1,16 @@
-"""The Forward API for the room's picture: a real WHIP endpoint (aiortc behind Starlette on 127.0.0.1) gets
+"""The Forward API for the room's picture: a real WHIP endpoint (whip.py: aiortc behind Starlette on 127.0.0.1) gets
 the composed picture — the participants' colours in their tiles — and the room's audio, until DELETE."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
-import numpy as np
 import pytest
-from aiortc import RTCPeerConnection, RTCSessionDescription
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from av import AudioFrame, VideoFrame
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
 
 from mediaplane.kit.mcu import tile_rects
-from tests.fixtures.servers import serve_in_thread
-from tests.fixtures.webrtc import GREEN, RED, Peer, centre, colour_at, near
+from tests.fixtures.webrtc import GREEN, RED, Peer, Picture, centre, colour_at, near
 from tests.services.eyeson.conftest import Eyeson, connect, error_of, online
+from tests.services.eyeson.whip import WhipEndpoint, whip_endpoint
 
 pytestmark = [pytest.mark.timeout(90), pytest.mark.usefixtures("loopback_ice")]
 
@@ -35,90 +24,10 @@ def database_url(sqlite_database_url: str) -> str:
 W, H = 320, 240
 
 
-@dataclass
-class WhipEndpoint:
-    url: str
-    sessions: dict[str, RTCPeerConnection] = field(default_factory=dict)
-    latest: VideoFrame | None = None
-    audio_frames: int = 0
-    kinds: list[str] = field(default_factory=list)
-    deleted: list[str] = field(default_factory=list)
-    made: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
 @pytest.fixture
 def whip() -> Iterator[WhipEndpoint]:
-    box: dict[str, WhipEndpoint] = {}
-
-    async def read(track: MediaStreamTrack) -> None:
-        endpoint = box["endpoint"]
-        while True:
-            try:
-                frame = await track.recv()
-            except MediaStreamError:
-                return
-            with endpoint.lock:
-                if isinstance(frame, VideoFrame):
-                    endpoint.latest = frame
-                elif isinstance(frame, AudioFrame):
-                    endpoint.audio_frames += 1
-
-    async def publish(request: Request) -> Response:
-        endpoint = box["endpoint"]
-        if request.headers.get("content-type") != "application/sdp":
-            return PlainTextResponse("offer as application/sdp", status_code=415)
-        pc = RTCPeerConnection()
-        readers: list[asyncio.Task[None]] = []
-
-        @pc.on("track")
-        def on_track(track: MediaStreamTrack) -> None:
-            endpoint.kinds.append(track.kind)
-            readers.append(asyncio.ensure_future(read(track)))
-
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=(await request.body()).decode(), type="offer"))
-        await pc.setLocalDescription(await pc.createAnswer())
-        endpoint.made += 1
-        session = f"s{endpoint.made}"
-        endpoint.sessions[session] = pc
-        return Response(
-            pc.localDescription.sdp,
-            status_code=201,
-            media_type="application/sdp",
-            headers={"Location": f"/whip/{session}"},
-        )
-
-    async def end(request: Request) -> Response:
-        endpoint = box["endpoint"]
-        session = request.path_params["session"]
-        endpoint.deleted.append(session)
-        pc = endpoint.sessions.pop(session, None)
-        if pc is not None:
-            await pc.close()
-        return Response(status_code=200)
-
-    async def health(request: Request) -> Response:
-        return PlainTextResponse("ok")
-
-    routes = [
-        Route("/health", health),
-        Route("/whip", publish, methods=["POST"]),
-        Route("/whip/{session}", end, methods=["DELETE"]),
-    ]
-    with serve_in_thread(Starlette(routes=routes)) as url:
-        box["endpoint"] = WhipEndpoint(f"{url}/whip")
-        yield box["endpoint"]
-
-
-async def wait_picture(whip: WhipEndpoint, check: object, within: float = 20) -> None:
-    assert callable(check)
-    for _ in range(int(within / 0.1)):
-        with whip.lock:
-            frame = whip.latest
-        if frame is not None and check(np.asarray(frame.to_ndarray(format="rgb24"))):
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("the WHIP endpoint never saw the expected picture")
+    with whip_endpoint() as endpoint:
+        yield endpoint
 
 
 async def test_the_rooms_picture_goes_to_a_whip_endpoint(eyeson: Eyeson, peers: list[Peer], whip: WhipEndpoint) -> None:
@@ -133,16 +42,12 @@ async def test_the_rooms_picture_goes_to_a_whip_endpoint(eyeson: Eyeson, peers: 
     assert r.status_code == 201, r.text
     left, right = tile_rects(2, W, H)
 
-    def two_tiles(picture: np.ndarray) -> bool:  # type: ignore[type-arg]
+    def two_tiles(picture: Picture) -> bool:
         return near(colour_at(picture, *centre(left)), RED) and near(colour_at(picture, *centre(right)), GREEN)
 
-    await wait_picture(whip, two_tiles)
-    assert sorted(whip.kinds) == ["audio", "video"]
-    for _ in range(100):
-        if whip.audio_frames > 10:
-            break
-        await asyncio.sleep(0.1)
-    assert whip.audio_frames > 10
+    await whip.wait_picture("s1", two_tiles)
+    assert sorted(whip.session("s1").kinds) == ["audio", "video"]
+    await whip.wait_heard("s1", 0.2)
 
     r = await eyeson.request("POST", "/rooms/fwd/forward/mcu", key=eyeson.key, data=data)
     assert error_of(r)[0] == 409
@@ -155,10 +60,7 @@ async def test_the_rooms_picture_goes_to_a_whip_endpoint(eyeson: Eyeson, peers: 
     r = await eyeson.request("POST", "/rooms/fwd/forward/mcu", key=eyeson.key, data={**data, "type": "video"})
     assert r.status_code == 201, r.text
     assert (await eyeson.request("DELETE", "/rooms/fwd", key=eyeson.key)).status_code == 204
-    for _ in range(50):
-        if whip.deleted == ["s1", "s2"]:
-            break
-        await asyncio.sleep(0.1)
+    await whip.wait_deleted({"s1", "s2"})
     assert whip.deleted == ["s1", "s2"]
 
 

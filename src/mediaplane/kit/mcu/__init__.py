@@ -10,7 +10,9 @@ mix of everyone's audio but their own (mix-minus):
 The picture is composed at a fixed rate in a worker thread from the latest decoded frame of each participant
 (a placeholder when there is none), encoded once by one VP8 encoder, and the same packets go to every
 receiver; aiortc's senders only packetize them. :func:`restrict_ice_hosts` limits the addresses ICE offers;
-:meth:`McuRoom.tap` gives the encoded picture and the full mix to a recorder or broadcaster.
+:meth:`McuRoom.tap` gives the encoded picture and the full mix to a recorder or broadcaster;
+:meth:`McuRoom.source_tap` one participant's own media as it came (its VP8 frames undecoded, its voice) and
+:meth:`McuRoom.playback_tap` a playback's pictures and sound, to forward one source.
 
 Besides the participants a room shows layers (:meth:`McuRoom.set_layer`: a picture over or under the tiles, or a
 text insert from :func:`render_insert`) and plays files (:meth:`McuRoom.play`: in place of a participant's
@@ -32,10 +34,12 @@ from mediaplane.kit.mcu.errors import (
     McuConflictError,
     McuError,
     McuLayoutError,
+    McuNotFoundError,
     McuOfferError,
     McuSourceError,
 )
 from mediaplane.kit.mcu.events import EventCallback, EventKind, McuEvent, McuStats, ParticipantInfo, Spot
+from mediaplane.kit.mcu.feed import McuFeed
 from mediaplane.kit.mcu.ice import restrict_ice_hosts
 from mediaplane.kit.mcu.layout import MAX_SPOTS, Rect, presentation_rects, tile_rects
 from mediaplane.kit.mcu.overlay import BACKGROUND, FOREGROUND, TextInsert, render_insert
@@ -55,7 +59,9 @@ __all__ = [
     "McuConflictError",
     "McuError",
     "McuEvent",
+    "McuFeed",
     "McuLayoutError",
+    "McuNotFoundError",
     "McuOfferError",
     "McuRoom",
     "McuSourceError",

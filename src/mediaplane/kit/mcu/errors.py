@@ -5,6 +5,7 @@ McuError             (500) the media engine failed
 ├── McuLayoutError   (400) a layout the canvas cannot show (also a ValueError)
 ├── McuSourceError   (400) a layer or a file to play that cannot be used (also a ValueError)
 ├── McuConflictError (409) a playback of that id runs already
+├── McuNotFoundError (404) no participant or playback of that id (also a LookupError)
 └── McuClosedError   (409) the room is not started or already closed
 """
 
@@ -12,7 +13,15 @@ from __future__ import annotations
 
 from mediaplane.kit.errors import MediaplaneError
 
-__all__ = ["McuClosedError", "McuConflictError", "McuError", "McuLayoutError", "McuOfferError", "McuSourceError"]
+__all__ = [
+    "McuClosedError",
+    "McuConflictError",
+    "McuError",
+    "McuLayoutError",
+    "McuNotFoundError",
+    "McuOfferError",
+    "McuSourceError",
+]
 
 
 class McuError(MediaplaneError):
@@ -43,3 +52,8 @@ class McuSourceError(McuError, ValueError):
 class McuConflictError(McuError):
     status_code = 409
     code = "mcu_conflict"
+
+
+class McuNotFoundError(McuError, LookupError):
+    status_code = 404
+    code = "mcu_not_found"

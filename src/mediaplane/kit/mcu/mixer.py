@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 
-from mediaplane.kit.mcu.audio import FRAME_SAMPLES, SAMPLE_RATE, mix_minus
+from mediaplane.kit.mcu.audio import FRAME_SAMPLES, SAMPLE_RATE, Samples, mix_minus
 from mediaplane.kit.mcu.participant import Participant
 from mediaplane.kit.mcu.source import PLAYBACK_VOICE, Playback
 from mediaplane.kit.mcu.tap import McuTap
@@ -44,11 +44,12 @@ def mix_room(
     playbacks: Mapping[str, Playback],
     taps: Iterable[McuTap],
     pts: int,
-) -> None:
-    """One 20 ms tick: each member's (and playback's) next audio taken, mixed, handed out."""
+) -> dict[str, Samples | None]:
+    """One 20 ms tick: each member's (and playback's) next audio taken, mixed, handed out; the voices taken (by
+    participant id, or PLAYBACK_VOICE + play id; None: silent or muted)."""
     taps = list(taps)
     if not members and not taps:
-        return
+        return {}
     voices = {pid: p.audio_in.take() for pid, p in members.items() if p.audio_in is not None}
     for pid in muted & voices.keys():
         voices[pid] = None  # taken all the same, so that unmuting does not play what was said meanwhile
@@ -63,3 +64,4 @@ def mix_room(
         track.offer(outputs[pid])
     for tap in taps:
         tap.offer_audio(full, pts)
+    return voices

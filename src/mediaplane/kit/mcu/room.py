@@ -7,7 +7,7 @@ import asyncio
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Collection, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -19,8 +19,9 @@ from mediaplane.kit.mcu.composer import Composer, deliver, paced
 from mediaplane.kit.mcu.compositor import Tile
 from mediaplane.kit.mcu.config import McuConfig
 from mediaplane.kit.mcu.encoder import KeyframeClock
-from mediaplane.kit.mcu.errors import McuClosedError, McuConflictError, McuError, McuOfferError
+from mediaplane.kit.mcu.errors import McuClosedError, McuConflictError, McuError, McuNotFoundError, McuOfferError
 from mediaplane.kit.mcu.events import EventCallback, EventKind, McuEvent, McuStats, ParticipantInfo, Spot
+from mediaplane.kit.mcu.feed import FEED_KINDS, FeedHub, McuFeed
 from mediaplane.kit.mcu.layout import Rect, check_custom, place, presentation_rects, snap_rects
 from mediaplane.kit.mcu.mixer import mix_room, run_audio
 from mediaplane.kit.mcu.offer import offered_kinds, vp8_preferences
@@ -61,6 +62,7 @@ class McuRoom:
         self._rects: list[Rect] | None = None
         self._show_names = self.config.show_names
         self._taps: list[McuTap] = []
+        self._feeds = FeedHub()  # one participant's or playback's own media (feed.py)
         self._last_picture: VideoFrame | None = None
         self._foreground: Foreground | None = None
         self._background: Planes | None = None
@@ -110,6 +112,7 @@ class McuRoom:
         )
         for tap in list(self._taps):
             tap.close()
+        self._feeds.close()
         if self._composer is not None:
             await self._composer.close()
 
@@ -381,6 +384,25 @@ class McuRoom:
         self._taps.append(tap)
         return tap
 
+    def source_tap(self, participant_id: str, kinds: Collection[str] = FEED_KINDS) -> McuFeed:
+        """One participant's own media as it comes (feed.py): its VP8 frames as its browser encoded them and its
+        voice, not the mix. Opening one changes nothing of what the room decodes or composes. It ends when the
+        participant leaves or reconnects. McuNotFoundError when no connected participant has that id."""
+        self._check_open()
+        participant = self._members.get(participant_id)
+        if participant is None or not participant.connected:
+            raise McuNotFoundError(f"no participant {participant_id} is connected")
+        return self._feeds.open(participant, kinds, lambda: participant.ask_keyframe(time.monotonic()))
+
+    def playback_tap(self, play_id: str, kinds: Collection[str] = FEED_KINDS) -> McuFeed:
+        """A playback's decoded pictures and sound (feed.py), until it ends. McuNotFoundError when none plays by
+        that id."""
+        self._check_open()
+        playback = self._playbacks.get(play_id)
+        if playback is None:
+            raise McuNotFoundError(f"no playback {play_id} plays")
+        return self._feeds.open(playback, kinds, None)
+
     def picture(self) -> VideoFrame | None:
         """The last composed picture of the room (a snapshot), None before the first. While every receiver
         gets video forwarded the room composes nothing: see :meth:`fresh_picture`."""
@@ -414,6 +436,7 @@ class McuRoom:
         if self._members.get(source.id) is not source:
             return  # a replaced connection's last frames
         source.saw_video(time.monotonic())
+        self._feeds.video(source, data, pts, keyframe)
         for member in self._members.values():
             track = member.video_out
             if track is not None and source.id in (track.source, track.target):
@@ -468,7 +491,8 @@ class McuRoom:
         return tiles
 
     def _mix(self, pts: int) -> None:
-        mix_room(self._members, self._muted, self._playbacks, self._taps, pts)
+        voices = mix_room(self._members, self._muted, self._playbacks, self._taps, pts)
+        self._feeds.tick(self._members, self._playbacks, voices, pts)
 
     # -- events
 

@@ -3,7 +3,8 @@ meeting, fed by the participants' WebRTC connections; what it reports (a user's 
 database and the realtime stream.
 
 A meeting's media lives in the process that started it; with several API processes, the routes of one room
-must reach the same one (see docs/eyeson.md). Commands from other processes come over the event bus."""
+must reach the same one (see docs/eyeson.md). Commands from other processes come over the event bus: one-way
+(`media_command`), or requests whose caller waits for the outcome (requests.py asks, answers.py answers)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from mediaplane.core.runtime import Runtime
 from mediaplane.kit.events import EventBusError
 from mediaplane.kit.mcu import MAX_SPOTS, McuConfig, McuEvent, McuLayoutError, McuRoom, restrict_ice_hosts
 from mediaplane.kit.mcu.layout import snap_rects
-from mediaplane.services.eyeson import events, screen
+from mediaplane.services.eyeson import answers, events, screen
 from mediaplane.services.eyeson.broadcast.broadcaster import broadcasters
 from mediaplane.services.eyeson.errors import EyesonError, bad_request
 from mediaplane.services.eyeson.forward import forwards
@@ -34,7 +35,6 @@ from mediaplane.services.eyeson.views import participant
 log = logging.getLogger(__name__)
 EXTRAS_KEY = "eyeson.media"
 MEDIA_CHANNEL = "eyeson.media"
-ORIGIN = uuid.uuid4().hex  # this process, so that it skips its own commands coming back over the bus
 WIDESCREEN_HEIGHT = 720
 
 
@@ -44,7 +44,9 @@ class MediaRooms:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.rooms: dict[str, McuRoom] = {}
+        self.origin = uuid.uuid4().hex  # these rooms, so that they skip their own commands coming back over the bus
         self._lock = asyncio.Lock()
+        self._answering: set[asyncio.Task[None]] = set()  # requests of other processes being done here
         # The room reports each event in a task of its own: one meeting's are recorded one at a time, in order
         # (FIFO lock), so a quick join-then-leave never ends as online.
         self._recording: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -98,6 +100,9 @@ class MediaRooms:
             await room.close()
 
     async def close(self) -> None:
+        for task in list(self._answering):
+            task.cancel()
+        await asyncio.gather(*self._answering, return_exceptions=True)
         for meeting_id in list(self.rooms):
             await self.close_room(meeting_id)
         await self.scene.close()
@@ -107,11 +112,16 @@ class MediaRooms:
 
     async def apply(self, command: dict[str, Any]) -> None:
         """A command from any process, for a room that runs here."""
-        if command.get("origin") == ORIGIN and command.get("relayed"):
+        if command.get("origin") == self.origin and command.get("relayed"):
             return
         meeting_id = str(command.get("meeting_id"))
         room = self.rooms.get(meeting_id)
         if room is None:
+            return
+        if command.get("reply_to"):  # a request: done beside the other commands (it may take seconds)
+            task = asyncio.ensure_future(answers.answer(self, room, command))
+            self._answering.add(task)
+            task.add_done_callback(self._answering.discard)
             return
         op = command.get("op")
         if op == "shutdown":
@@ -127,9 +137,6 @@ class MediaRooms:
         elif op == "layout":
             apply_layout(room, dict(command.get("layout") or {}))
             await self.publish_podium(meeting_id, room)
-        elif op == "broadcast_start":
-            ids = str(command.get("instance_id")), meeting_id, str(command.get("broadcast_id"))
-            broadcasters(self.runtime).start(room, *ids, str(command.get("stream_url")))
         elif op == "broadcast_stop":
             broadcasters(self.runtime).stop(meeting_id, [str(i) for i in command.get("broadcast_ids") or []])
 
@@ -248,9 +255,11 @@ def media_rooms(runtime: Runtime) -> MediaRooms:
 
 
 async def media_command(runtime: Runtime, meeting_id: str, op: str, **args: Any) -> None:
-    """Tells the room's media, here and in every other serving process (shutdown, disconnect, layout)."""
-    command = {"meeting_id": meeting_id, "op": op, "origin": ORIGIN, **args}
-    await media_rooms(runtime).apply(command)
+    """Tells the room's media, here and in every other serving process (shutdown, disconnect, layout), without
+    waiting for an outcome; requests.py when the caller needs one."""
+    rooms = media_rooms(runtime)
+    command = {"meeting_id": meeting_id, "op": op, "origin": rooms.origin, **args}
+    await rooms.apply(command)
     try:
         await runtime.events.publish(MEDIA_CHANNEL, command)
     except EventBusError as exc:

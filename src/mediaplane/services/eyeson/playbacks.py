@@ -5,6 +5,7 @@ true, `loop_count` times more (-1: until stopped). The meeting's `playbacks` lis
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from mediaplane.kit.railsparams import ParamsError, as_bool, as_int
@@ -13,6 +14,7 @@ from mediaplane.services.eyeson.images import check_url
 from mediaplane.services.eyeson.keys import object_id
 from mediaplane.services.eyeson.media import media_command
 from mediaplane.services.eyeson.models import EyesonMeeting
+from mediaplane.services.eyeson.requests import NoRoom, media_request
 from mediaplane.services.eyeson.rooms import MAX_ID, MAX_NAME, RoomService, text_param
 from mediaplane.services.eyeson.scene import publish_playing
 
@@ -52,8 +54,12 @@ class PlaybackService:
         entry = parse_playback(params)
         if any(p.get("play_id") == entry["play_id"] for p in meeting.playbacks or []):
             raise EyesonError(409, f"playback {entry['play_id']} is playing already")
-        # The room (here) opens the file before this returns: a URL that does not play is the caller's 400.
-        await media_command(self.runtime, meeting.id, "playback_start", instance_id=meeting.instance_id, playback=entry)
+        # The room (in whichever process holds it) opens the file before this returns: a URL that does not play
+        # is the caller's 400. Without a room it is only noted: the room plays it when it starts (scene.py).
+        with contextlib.suppress(NoRoom):
+            await media_request(
+                self.runtime, meeting.id, "playback_start", instance_id=meeting.instance_id, playback=entry
+            )
         meeting.playbacks = [*(meeting.playbacks or []), entry]
         await self.rooms.session.flush()
         await publish_playing(self.runtime, meeting)

@@ -9,11 +9,11 @@ from mediaplane.kit.railsparams import ParamsError, as_int
 from mediaplane.services.eyeson import events
 from mediaplane.services.eyeson.errors import EyesonError, bad_request, not_found
 from mediaplane.services.eyeson.keys import object_id
-from mediaplane.services.eyeson.media import media_command, media_rooms
+from mediaplane.services.eyeson.media import media_command
 from mediaplane.services.eyeson.models import EyesonMeeting, EyesonRecording, EyesonUser
-from mediaplane.services.eyeson.recording.recorder import recorders
 from mediaplane.services.eyeson.recording.repository import RecordingRepository, Window
 from mediaplane.services.eyeson.recording.views import describe_recording
+from mediaplane.services.eyeson.requests import room_request
 from mediaplane.services.eyeson.rooms import RoomService
 
 MAX_PAGE = 1_000_000
@@ -26,13 +26,12 @@ class RecordingService:
         self.repo = RecordingRepository(rooms.session, rooms.instance.id)
 
     async def start(self, meeting: EyesonMeeting, user: EyesonUser, base: str) -> dict[str, Any]:
-        """POST /rooms/:access_key/recording: 405 when recordings are off, 406 when one runs already."""
+        """POST /rooms/:access_key/recording: 405 when recordings are off, 406 when one runs already. The recorder
+        runs in the process that holds the room (it starts here when none does)."""
         if not meeting.options.get("recording_available", True):
             raise EyesonError(405, "recording is not available in this room")
-        running = recorders(self.runtime)
-        if await self.repo.active_recording(meeting.id) is not None or running.running(meeting.id):
+        if await self.repo.active_recording(meeting.id) is not None:
             raise EyesonError(406, "a recording is running already")
-        room = await media_rooms(self.runtime).ensure(meeting)
         recording = EyesonRecording(
             id=object_id(),
             instance_id=meeting.instance_id,
@@ -45,9 +44,10 @@ class RecordingService:
         self.rooms.session.add(recording)
         await self.rooms.session.flush()
         await self.rooms.repo.touch(meeting.id, self.rooms.now())
-        started = running.start(room, instance_id=meeting.instance_id, meeting_id=meeting.id, recording_id=recording.id)
-        if not started:  # another request started one a moment ago
-            raise EyesonError(406, "a recording is running already")
+        # 406 when another request started one a moment ago: this one's row goes with the rollback.
+        await room_request(
+            self.runtime, meeting, "record_start", instance_id=meeting.instance_id, recording_id=recording.id
+        )
         body = await describe_recording(self.repo, self.runtime, recording, base)
         await events.publish(self.runtime, meeting.id, {"type": "recording_update", "recording": body})
         return body

@@ -2,42 +2,27 @@
 
 from __future__ import annotations
 
-import asyncio
-import io
+import base64
 from typing import Any
-
-from av import VideoFrame
 
 from mediaplane.core.runtime import Runtime
 from mediaplane.services.eyeson import events, webhooks
-from mediaplane.services.eyeson.errors import EyesonError, not_found
+from mediaplane.services.eyeson.errors import not_found
 from mediaplane.services.eyeson.keys import object_id
-from mediaplane.services.eyeson.media import media_rooms
 from mediaplane.services.eyeson.models import EyesonMeeting, EyesonSnapshot, EyesonUser
 from mediaplane.services.eyeson.recording.links import instance_base, storage_key
 from mediaplane.services.eyeson.recording.repository import RecordingRepository
 from mediaplane.services.eyeson.recording.views import describe_snapshot
 from mediaplane.services.eyeson.recordings import listing_window
+from mediaplane.services.eyeson.requests import room_request
 from mediaplane.services.eyeson.rooms import RoomService
 
-JPEG_QUALITY = 90
-PICTURE_WAIT = 2.0
-"""Seconds a snapshot waits for the room's first picture (a room that has just started, or that forwards video
-instead of composing: sfu.py)."""
 
-
-def jpeg(frame: VideoFrame) -> bytes:
-    out = io.BytesIO()
-    frame.to_image().save(out, format="JPEG", quality=JPEG_QUALITY)
-    return out.getvalue()
-
-
-async def room_picture(runtime: Runtime, meeting: EyesonMeeting) -> VideoFrame:
-    room = await media_rooms(runtime).ensure(meeting)
-    picture = await room.fresh_picture(PICTURE_WAIT)
-    if picture is None:
-        raise EyesonError(409, "the room has no picture yet")
-    return picture
+async def room_jpeg(runtime: Runtime, meeting: EyesonMeeting) -> bytes:
+    """The room's picture now as a JPEG, from the process that holds the room (answers.py: 409 when it has no
+    picture yet)."""
+    result = await room_request(runtime, meeting, "snapshot")
+    return base64.b64decode(result["jpeg"])
 
 
 class SnapshotService:
@@ -48,8 +33,7 @@ class SnapshotService:
 
     async def take(self, meeting: EyesonMeeting, user: EyesonUser, base: str) -> dict[str, Any]:
         """POST /rooms/:access_key/snapshot: the picture now, stored; observers get a snapshot_update with it."""
-        picture = await room_picture(self.runtime, meeting)
-        data = await asyncio.to_thread(jpeg, picture)
+        data = await room_jpeg(self.runtime, meeting)
         now = self.rooms.now()
         snapshot = EyesonSnapshot(
             id=object_id(),

@@ -26,12 +26,15 @@ from mediaplane.kit.rtmp import Relay, RetryPolicy, RtmpConnection, Sink, SinkSt
 from mediaplane.services.eyeson.broadcast.encoder import FlvEncoder
 from mediaplane.services.eyeson.broadcast.source import EncodedSource
 from mediaplane.services.eyeson.broadcast.state import BroadcastRepository, publish_update
+from mediaplane.services.eyeson.models import EyesonBroadcast
 from mediaplane.services.eyeson.repository import EyesonRepository
 
 __all__ = ["Broadcasters", "broadcasters"]
 
 log = logging.getLogger(__name__)
 EXTRAS_KEY = "eyeson.broadcasts"
+ROW_WAIT = 5.0
+"""Seconds a broadcast's state waits for its row (the starting request's transaction may still be open)."""
 
 
 @dataclass
@@ -146,11 +149,18 @@ class Broadcasters:
         else:
             status = "reconnecting"
         error = state.last_error if status == "reconnecting" else None
-        async with self.runtime.db.session() as session:
-            if await BroadcastRepository(session, instance_id).set_state(state.id, status, error, state.reconnects):
-                meeting = await EyesonRepository(session, instance_id).meeting(meeting_id)
-                if meeting is not None:
-                    await publish_update(session, self.runtime, meeting)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + ROW_WAIT
+        while True:
+            async with self.runtime.db.session() as session:
+                if await BroadcastRepository(session, instance_id).set_state(state.id, status, error, state.reconnects):
+                    meeting = await EyesonRepository(session, instance_id).meeting(meeting_id)
+                    if meeting is not None:
+                        await publish_update(session, self.runtime, meeting)
+                    return
+                if await session.get(EyesonBroadcast, state.id) is not None or loop.time() > deadline:
+                    return
+            await asyncio.sleep(0.2)  # not there yet: the request that started it (another process) has not committed
 
 
 def broadcasters(runtime: Runtime) -> Broadcasters:

@@ -1,5 +1,6 @@
 """The rules of broadcasts: start one per platform (an RTMP or RTMPS URL to push the room to), change its
-player URL, stop it. The media side runs where the meeting's room runs (a media command)."""
+player URL, stop it. The media side runs where the meeting's room runs (a media request to start, a media
+command to stop)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from mediaplane.services.eyeson.errors import EyesonError, bad_request, not_foun
 from mediaplane.services.eyeson.keys import object_id
 from mediaplane.services.eyeson.media import media_command
 from mediaplane.services.eyeson.models import EyesonBroadcast, EyesonMeeting, EyesonUser
+from mediaplane.services.eyeson.requests import room_request
 from mediaplane.services.eyeson.rooms import RoomService, text_param
 
 GENERIC: Final = "generic"
@@ -73,9 +75,10 @@ class BroadcastService:
         self.session.add(broadcast)
         await self.session.flush()
         await publish_update(self.session, self.runtime, meeting)
-        await media_command(
+        # The relay runs in the process that holds the room (it starts here when none does).
+        await room_request(
             self.runtime,
-            meeting.id,
+            meeting,
             "broadcast_start",
             instance_id=meeting.instance_id,
             broadcast_id=broadcast.id,

@@ -19,7 +19,7 @@ async def start_broadcast(access_key: str, rooms: Rooms, params: Params) -> dict
     meeting, user = await rooms.by_access_key(access_key)
     service = BroadcastService(rooms)
     service.check_available(meeting)
-    await start_media(rooms, meeting)  # the room's media runs here (it does from POST /rooms on)
+    await start_media(rooms, meeting)  # the room's media runs (it does from POST /rooms on)
     return await service.start(meeting, user, params)
 
 

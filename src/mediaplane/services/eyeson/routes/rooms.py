@@ -11,10 +11,10 @@ from mediaplane.kit.railsparams import ParamsError, as_bool
 from mediaplane.services.eyeson.broadcast.state import running_views
 from mediaplane.services.eyeson.deps import ApiKeyInstance, EyesonInstance, Params, Rooms, key_matches, links_for
 from mediaplane.services.eyeson.errors import bad_request, not_found
-from mediaplane.services.eyeson.media import media_rooms
 from mediaplane.services.eyeson.models import EyesonMeeting, EyesonUser
 from mediaplane.services.eyeson.permalinks import PermalinkService
 from mediaplane.services.eyeson.recording.views import running_recording
+from mediaplane.services.eyeson.requests import start_room
 from mediaplane.services.eyeson.views import participant, room_info, room_response, user_info
 
 router = APIRouter()
@@ -32,9 +32,10 @@ async def answer(request: Request, rooms: Rooms, meeting: EyesonMeeting, user: E
 
 
 async def start_media(rooms: Rooms, meeting: EyesonMeeting) -> None:
-    """A meeting is ready once its media room runs (before anyone connects, as eyeson's)."""
+    """A meeting is ready once its media room runs (before anyone connects, as eyeson's): here, or in the process
+    that holds it (requests.py)."""
     if meeting.shutdown_at is None:
-        await media_rooms(rooms.runtime).ensure(meeting)
+        await start_room(rooms.runtime, meeting)
         await rooms.mark_ready(meeting)
 
 
