@@ -117,3 +117,14 @@ def test_the_public_surface() -> None:
             "tile_rects",
         ]
     )
+
+
+def test_a_taps_reader_asks_for_keyframes_only_for_packets() -> None:
+    asked: list[bool] = []
+    packets = mcu.McuTap(asked.append, lambda tap: None)
+    assert asked == [True]  # a packet tap starts on a keyframe
+    packets.want_keyframe()  # its reader lost the picture
+    assert asked == [True, False]  # a loss request: rate-limited by the room, unlike a start
+    pictures = mcu.McuTap(asked.append, lambda tap: None, pictures=True)
+    pictures.want_keyframe()  # decoded pictures need none
+    assert asked == [True, False]

@@ -40,6 +40,12 @@ class McuTap:
         if not pictures:
             want_keyframe(True)
 
+    def want_keyframe(self) -> None:
+        """A reader's picture loss (a forward's receiver asks for one): the shared encoder makes a keyframe soon
+        (rate-limited like any receiver's request)."""
+        if not self.pictures:
+            self._want_keyframe(False)
+
     def offer_picture(self, frame: VideoFrame) -> None:
         if self._queue.qsize() >= TAP_BACKLOG:
             self.dropped += 1

@@ -144,7 +144,8 @@ async def start_forward(rooms: MediaRooms, room: McuRoom, command: Command) -> d
         elif what == "playback":
             media = room.playback_tap(source_id, kinds)
         else:
-            media = room.tap()
+            tap = room.tap()
+            media, ask_keyframe = tap, tap.want_keyframe
     except (McuNotFoundError, McuClosedError):
         raise source_gone(what, source_id) from None
     try:
