@@ -12,6 +12,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from mediaplane.core.runtime import Runtime
 from mediaplane.kit.mqtt import EmbeddedBroker
 from mediaplane.services.gosd.mqtt.authority import GosdAuthority
+from mediaplane.services.gosd.mqtt.client import cancel_all
 from mediaplane.services.gosd.mqtt.presence import PresenceWatcher, reset_presence
 from mediaplane.services.gosd.mqtt.settings import embedded, enabled
 
@@ -34,7 +35,7 @@ async def start_broker(runtime: Runtime) -> EmbeddedBroker | None:
 
 
 async def _stop(task: asyncio.Task[None]) -> None:
-    task.cancel()
+    await cancel_all([task])
     with contextlib.suppress(asyncio.CancelledError):
         await task
 

@@ -24,6 +24,7 @@ from mediaplane.services.gosd.agent.handlers import (
     RpcError,
 )
 from mediaplane.services.gosd.mqtt import rpc
+from mediaplane.services.gosd.mqtt.client import cancel_all
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
@@ -71,11 +72,7 @@ class Dispatcher:
         self._spawn(self._answer(key, rpc_id, method, params))
 
     async def close(self) -> None:
-        pending = set(self._tasks)
-        while pending:  # again while one still runs (a cancel can be swallowed on 3.11, see node.cancel_all)
-            for task in pending:
-                task.cancel()
-            _, pending = await asyncio.wait(pending, timeout=1)
+        await cancel_all(list(self._tasks))
 
     def _spawn(self, work: Awaitable[None]) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(work)

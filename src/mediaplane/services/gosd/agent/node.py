@@ -30,6 +30,7 @@ from mediaplane.services.gosd.agent.drone import HOME, SimDrone
 from mediaplane.services.gosd.agent.handlers import Handlers
 from mediaplane.services.gosd.agent.topics import NodeTopics
 from mediaplane.services.gosd.agent.video import NONE, STABLE_SECONDS, VideoPusher, check_source, redacted
+from mediaplane.services.gosd.mqtt.client import cancel_all
 
 SIMS = ("drone", "depot", "none")
 STATUS_TYPES = {"air": "drone", "drone": "drone", "depot": "depot"}  # node type_name → status type
@@ -58,16 +59,6 @@ class AgentConfig:
         check_source(self.video)
         if self.telemetry_interval <= 0 or self.network_interval <= 0 or self.speed <= 0:
             raise ValueError("the speed and the intervals must be above 0")
-
-
-async def cancel_all(tasks: list[asyncio.Task[Any]]) -> None:
-    """Cancels the tasks and waits for them. A cancel is sent again while one still runs: on Python 3.11,
-    `asyncio.wait_for` (which aiomqtt's publish uses) can swallow a cancel that meets its result."""
-    pending = set(tasks)
-    while pending:
-        for task in pending:
-            task.cancel()
-        _, pending = await asyncio.wait(pending, timeout=1)
 
 
 def log_failure(task: asyncio.Task[Any]) -> None:

@@ -34,6 +34,24 @@ def cloud_client(settings: Settings, name: str, queue: asyncio.Queue[aiomqtt.Mes
     )
 
 
+def cancel_pending() -> bool:
+    """Whether this task was asked to stop. A cancellation that lands while aiomqtt waits for the broker may be
+    lost (Python 3.11's asyncio.wait_for returns the result when it came at the same moment) or turned into an
+    MqttError; a loop that connects again checks this after each call, or it would run for ever."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+async def cancel_all(tasks: list[asyncio.Task[Any]]) -> None:
+    """Cancels the tasks and waits for them. A cancel is sent again while one still runs: on Python 3.11,
+    `asyncio.wait_for` (which aiomqtt uses to wait for the broker) can swallow a cancel that meets its result."""
+    pending = set(tasks)
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=1)
+
+
 def describe(settings: Settings) -> str:
     """host:port of the broker, for log lines."""
     address = cloud_address(settings)

@@ -23,7 +23,7 @@ import aiomqtt
 
 from mediaplane.config import Settings
 from mediaplane.services.gosd.mqtt import rpc
-from mediaplane.services.gosd.mqtt.client import Backoff, cloud_client, describe
+from mediaplane.services.gosd.mqtt.client import Backoff, cancel_all, cancel_pending, cloud_client, describe
 from mediaplane.services.gosd.mqtt.rpc import TIMEOUT_CODE, RpcFailed
 from mediaplane.services.gosd.mqtt.settings import Topics
 
@@ -198,6 +198,8 @@ class NodeLink:
         await client.__aenter__()
         try:
             await self._subscribe(client, list(self.node_ids))
+            if cancel_pending():
+                raise asyncio.CancelledError
         except BaseException:
             await _close(client)
             raise
@@ -219,6 +221,8 @@ class NodeLink:
                 self._client = None
                 await _close(client)
             while True:
+                if cancel_pending():
+                    raise asyncio.CancelledError
                 await asyncio.sleep(backoff.next())
                 try:
                     client = await self._connect()
@@ -312,7 +316,7 @@ async def open_link(settings: Settings, node_ids: Iterable[int], *, client: str 
     try:
         yield link
     finally:
-        serving.cancel()
+        await cancel_all([serving])
         with suppress(asyncio.CancelledError):
             await serving
         for pending in link._pending.values():

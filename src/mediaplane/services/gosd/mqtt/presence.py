@@ -25,7 +25,7 @@ from mediaplane.core.runtime import Runtime
 from mediaplane.kit.clock import utcnow
 from mediaplane.services.gosd.models import GosdNode
 from mediaplane.services.gosd.mqtt.authority import MAX_NODE_ID
-from mediaplane.services.gosd.mqtt.client import Backoff, cloud_client, describe
+from mediaplane.services.gosd.mqtt.client import Backoff, cancel_pending, cloud_client, describe
 from mediaplane.services.gosd.mqtt.settings import Topics
 from mediaplane.services.gosd.webhooks import emit
 
@@ -166,6 +166,8 @@ class PresenceWatcher:
                 queue = ArrivalQueue()
                 async with cloud_client(self.runtime.settings, "mediaplane-presence", queue) as client:
                     await client.subscribe(self.topics.status("+"), qos=1)
+                    if cancel_pending():  # swallowed by asyncio.wait_for in aiomqtt (Python 3.11)
+                        raise asyncio.CancelledError
                     self.connected.set()
                     backoff.reset()
                     log.info("gosd presence: watching node statuses on %s", where)
@@ -177,6 +179,8 @@ class PresenceWatcher:
             except Exception:
                 log.exception("gosd presence: watcher failed")
             self.connected.clear()
+            if cancel_pending():
+                raise asyncio.CancelledError
             delay = backoff.next()
             log.info("gosd presence: connecting again in %.1f s", delay)
             await asyncio.sleep(delay)
