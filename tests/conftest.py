@@ -28,6 +28,7 @@ def make_settings(data_dir: Path, database_url: str, **overrides: object) -> Set
         "run_workers": False,
         "rtmp_enabled": False,  # tests that publish turn the ingest on, on a free port
         "mqtt_enabled": False,  # tests of device nodes turn the broker on, on a free port
+        "password_hash": "argon2id-fast",  # many users are made; tests/core/test_security.py checks the default
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     base_domain: str | None = None
 
     secret_key: str | None = None
+    # argon2id-fast is for test suites only (one pass over 8 MiB); it is refused unless env is dev.
+    password_hash: Literal["argon2id", "argon2id-fast"] = "argon2id"
     sat_lifetime: timedelta = timedelta(hours=1)
     max_upload_bytes: int = 2 * 1024**3
 
@@ -183,6 +185,11 @@ class Settings(BaseSettings):
                 f"MEDIAPLANE_SECRET_KEY is too weak: use at least {MIN_SECRET_LENGTH} random characters "
                 "(or leave it unset to have one generated)"
             )
+        if self.env != "dev" and self.password_hash != "argon2id":
+            raise ConfigError(f"MEDIAPLANE_PASSWORD_HASH={self.password_hash} is for tests only (MEDIAPLANE_ENV=dev)")
+        from mediaplane.kit.security import use_password_hash
+
+        use_password_hash(self.password_hash)
         return self
 
     @property

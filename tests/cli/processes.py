@@ -28,6 +28,7 @@ def clean_env(home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MEDIAPLANE_", "OSC_"))}
     env.pop("PYTHONUNBUFFERED", None)  # output must reach a log file without it
     env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), MEDIAPLANE_ENV="dev", COLUMNS="200")
+    env.update(MEDIAPLANE_PASSWORD_HASH="argon2id-fast")  # many users are made (dev only)
     env.update(MEDIAPLANE_RTMP_ENABLED="false")  # tests that publish turn the ingest on, on a free port
     env.update(MEDIAPLANE_MQTT_PORT=str(free_port()))  # each serve's own broker, never another test's
     env.update(extra)

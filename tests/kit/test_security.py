@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
+from mediaplane.config import ConfigError, Settings
 from mediaplane.kit.clock import FrozenClock
 from mediaplane.kit.security import (
     TokenError,
@@ -12,6 +14,7 @@ from mediaplane.kit.security import (
     TokenSigner,
     hash_password,
     sign_webhook,
+    use_password_hash,
     verify_password,
     verify_webhook,
 )
@@ -25,6 +28,20 @@ def test_passwords_are_hashed_with_argon2() -> None:
     assert verify_password(hashed, "correct horse")
     assert not verify_password(hashed, "wrong")
     assert not verify_password("not-a-hash", "correct horse")
+
+
+def test_the_default_hash_is_rfc_9106s_and_the_fast_one_is_for_dev_only(tmp_path: Path) -> None:
+    base = {"data_dir": tmp_path, "secret_key": "k" * 40}
+    try:
+        Settings(**base, env="production").prepared()  # type: ignore[arg-type]
+        assert hash_password("x").startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+        Settings(**base, env="dev", password_hash="argon2id-fast").prepared()  # type: ignore[arg-type]
+        fast = hash_password("x")
+        assert fast.startswith("$argon2id$v=19$m=8192,t=1,p=1$") and verify_password(fast, "x")
+        with pytest.raises(ConfigError, match="for tests only"):
+            Settings(**base, env="production", password_hash="argon2id-fast").prepared()  # type: ignore[arg-type]
+    finally:
+        use_password_hash("argon2id")
 
 
 class TestTokenSigner:
