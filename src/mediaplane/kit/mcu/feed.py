@@ -11,16 +11,15 @@ the room gets anyway, handed on, so that a feed adds no decode and no encode to 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Collection, Mapping
-from types import TracebackType
 
 import numpy as np
-from av import AudioFrame, Packet, VideoFrame
+from av import Packet, VideoFrame
 
 from mediaplane.kit.mcu.audio import FRAME_SAMPLES, Samples, audio_frame
 from mediaplane.kit.mcu.participant import Participant
 from mediaplane.kit.mcu.picture import VIDEO_TIME_BASE
+from mediaplane.kit.mcu.reader import Item, Reader
 from mediaplane.kit.mcu.source import PLAYBACK_VOICE, Playback
 
 __all__ = ["FEED_KINDS", "FeedHub", "McuFeed"]
@@ -31,10 +30,9 @@ FEED_BACKLOG = 500
 SILENCE: Samples = np.zeros(FRAME_SAMPLES, dtype=np.int16)
 
 Source = Participant | Playback
-FeedItem = Packet | VideoFrame | AudioFrame
 
 
-class McuFeed:
+class McuFeed(Reader):
     """An async iterator of one source's media in the order the room gets it. It ends when closed: by the reader,
     or by the room when the source goes (the participant leaves or reconnects, the playback ends) or it closes.
 
@@ -58,15 +56,13 @@ class McuFeed:
         want_keyframe: Callable[[], None] | None,
         on_close: Callable[[McuFeed], None],
     ) -> None:
+        super().__init__(on_close)
         self.source = source
         self.kinds = frozenset(kinds)
-        self._want_keyframe, self._on_close = want_keyframe, on_close
-        self._queue: asyncio.Queue[FeedItem | None] = asyncio.Queue()
+        self._want_keyframe = want_keyframe
         self._waiting_keyframe = True
         self._last_picture: VideoFrame | None = None
         self._audio_pts = 0
-        self.closed = False
-        self.dropped = 0
         if "video" in self.kinds:
             self.want_keyframe()
 
@@ -113,38 +109,11 @@ class McuFeed:
         self._put(audio_frame(SILENCE if samples is None else samples, self._audio_pts))
         self._audio_pts += FRAME_SAMPLES
 
-    def _put(self, item: FeedItem) -> None:
+    def _put(self, item: Item) -> None:
         if self._queue.qsize() >= FEED_BACKLOG:
             self.dropped += 1
         else:
             self._queue.put_nowait(item)
-
-    # -- the reader's side
-
-    def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            self._queue.put_nowait(None)
-            self._on_close(self)
-
-    def __aiter__(self) -> McuFeed:
-        return self
-
-    async def __anext__(self) -> FeedItem:
-        if self.closed and self._queue.empty():
-            raise StopAsyncIteration
-        item = await self._queue.get()
-        if item is None:
-            raise StopAsyncIteration
-        return item
-
-    async def __aenter__(self) -> McuFeed:
-        return self
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 class FeedHub:

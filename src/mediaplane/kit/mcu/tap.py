@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
-from types import TracebackType
 
-from av import AudioFrame, Packet, VideoFrame
+from av import Packet, VideoFrame
 
 from mediaplane.kit.mcu.audio import Samples, audio_frame
+from mediaplane.kit.mcu.reader import Reader
 
 __all__ = ["McuTap"]
 
@@ -16,7 +15,7 @@ TAP_BACKLOG = 500
 """Items (video packets and 20 ms audio frames, about 5 s) a slow reader may fall behind before items are dropped."""
 
 
-class McuTap:
+class McuTap(Reader):
     """An async iterator of ``av.Packet`` (VP8, starting on a keyframe) and ``av.AudioFrame`` (s16 stereo 48 kHz)
     in the order the room made them; it ends when closed or when the room closes. Both pts count from the
     room's start (1/90000 for video, 1/48000 for audio), so a muxer can keep them in sync. A tap of
@@ -31,12 +30,10 @@ class McuTap:
     def __init__(
         self, want_keyframe: Callable[[bool], None], on_close: Callable[[McuTap], None], *, pictures: bool = False
     ) -> None:
-        self._queue: asyncio.Queue[Packet | VideoFrame | AudioFrame | None] = asyncio.Queue()
-        self._want_keyframe, self._on_close = want_keyframe, on_close
+        super().__init__(on_close)
+        self._want_keyframe = want_keyframe
         self._waiting_keyframe = not pictures
         self.pictures = pictures
-        self.closed = False
-        self.dropped = 0
         if not pictures:
             want_keyframe(True)
 
@@ -69,39 +66,3 @@ class McuTap:
             self.dropped += 1
         else:
             self._queue.put_nowait(audio_frame(samples, pts))
-
-    def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            self._queue.put_nowait(None)
-            self._on_close(self)
-
-    def ready(self) -> list[Packet | VideoFrame | AudioFrame]:
-        """What is queued now, without waiting (after an ``anext``: a reader takes what piled up in one go)."""
-        items: list[Packet | VideoFrame | AudioFrame] = []
-        while not self._queue.empty():
-            item = self._queue.get_nowait()
-            if item is None:
-                self._queue.put_nowait(None)  # the end: the next ``anext`` sees it
-                break
-            items.append(item)
-        return items
-
-    def __aiter__(self) -> McuTap:
-        return self
-
-    async def __anext__(self) -> Packet | VideoFrame | AudioFrame:
-        if self.closed and self._queue.empty():
-            raise StopAsyncIteration
-        item = await self._queue.get()
-        if item is None:
-            raise StopAsyncIteration
-        return item
-
-    async def __aenter__(self) -> McuTap:
-        return self
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
