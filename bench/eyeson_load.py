@@ -77,8 +77,8 @@ def serve(data: str) -> None:
     app.platform.add_api_route("/_bench/rooms", rooms, methods=["GET"])
     configure_logging(settings)
     prepare(settings)
-    token = asyncio.run(bootstrap_admin(settings))
-    print(f"export MEDIAPLANE_ACCESS_TOKEN={token}", flush=True)
+    admin = asyncio.run(bootstrap_admin(settings))
+    print(f"export MEDIAPLANE_ACCESS_TOKEN={admin.token if admin else None}", flush=True)
 
     class Loud(uvicorn.Server):
         async def startup(self, sockets: Any = None) -> None:

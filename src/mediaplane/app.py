@@ -12,6 +12,8 @@ from starlette.staticfiles import StaticFiles
 
 from mediaplane import __version__
 from mediaplane.config import Settings
+from mediaplane.console.app import BrowserHome, ConsoleApp
+from mediaplane.console.security import CONSOLE_PATH
 from mediaplane.core.catalog import Registry
 from mediaplane.core.catalog.routes import router as catalog_router
 from mediaplane.core.errors import install_error_handlers
@@ -71,6 +73,7 @@ def create_app(
         app.state.runtime = rt
         for spec in rt.registry:
             dispatcher.apps[spec.id] = spec.build_app()
+        console.install_plugins(rt.registry)
         workers = settings.workers if (run_workers if run_workers is not None else settings.run_workers) else 0
         if owned and workers:
             rt.jobs.start_workers(workers)
@@ -102,11 +105,16 @@ def create_app(
     platform.mount("/_static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (ops_router, token_router, tenant_router, catalog_router, instance_router, ingest_router):
         platform.include_router(router)
+    # The web console (server-rendered pages); `GET /` from a browser goes there.
+    console = ConsoleApp(lambda: holder["runtime"])
+    platform.mount(CONSOLE_PATH, console, name="console")
+    platform.add_middleware(BrowserHome)
 
     dispatcher = InstanceDispatcher(platform, lambda: holder["runtime"])
     if runtime is not None:
         for spec in runtime.registry:
             dispatcher.apps[spec.id] = spec.build_app()
+        console.install_plugins(runtime.registry)
     return MediaplaneApp(platform, dispatcher, metrics)
 
 

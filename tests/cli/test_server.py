@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -9,6 +10,9 @@ import httpx
 
 from tests.cli.conftest import Platform
 from tests.cli.processes import EXPORTED_TOKEN, LISTENING, Cli, ServerProcess, clean_env
+from tests.console.signin import console_sign_in
+
+CONSOLE_PASSWORD = re.compile(r"Password:\s+(\S+)")
 
 
 def serve(tmp_path: Path, data: Path, name: str, port: int = 0) -> ServerProcess:
@@ -29,6 +33,11 @@ def test_first_start_then_restart_then_port_taken(tmp_path: Path) -> None:
         assert f"export MEDIAPLANE_URL={url}" in output and "first start" in output
         me = httpx.get(f"{url}/me", headers={"x-pat-jwt": f"Bearer {token}"}, timeout=5).json()
         assert me["tenantId"] == "admin"
+        # The admin user's console password, shown once beside the PAT with the console's URL.
+        assert f"Console:   {url}/console/" in output and "tenant admin, user admin" in output
+        password = CONSOLE_PASSWORD.search(output)
+        assert password, output
+        assert console_sign_in(url, "admin", password.group(1)) == 303
     finally:
         first.stop()
     assert "Traceback" not in first.output
@@ -37,7 +46,7 @@ def test_first_start_then_restart_then_port_taken(tmp_path: Path) -> None:
     second = serve(tmp_path, data, "second", port)
     try:
         assert second.wait_listening() == url
-        assert "MEDIAPLANE_ACCESS_TOKEN" not in second.output
+        assert "MEDIAPLANE_ACCESS_TOKEN" not in second.output and "Password:" not in second.output
 
         taken = serve(tmp_path, tmp_path / "other", "taken", port)
         assert taken.wait_exit() == 1

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from tests.cli.conftest import Platform
 from tests.cli.processes import JWT, Cli
+from tests.console.signin import console_sign_in
 
 
 class TestCreate:
@@ -22,18 +23,23 @@ class TestCreate:
         created = platform.as_token(platform.admin_token).ok("tenants", "create", "viaapi", "--json").json()
         assert (created["id"], created["username"]) == ("viaapi", "admin")
         assert JWT.match(created["token"])
+        assert len(created["password"]) >= 16  # the generated console password
+        assert console_sign_in(platform.url, "viaapi", created["password"]) == 303
 
-    def test_human_output_shows_the_token_once(self, platform: Platform) -> None:
+    def test_human_output_shows_the_token_and_password_once(self, platform: Platform) -> None:
         result = platform.as_token(platform.admin_token).ok("tenants", "create", "humanco")
-        message, token = result.stdout.splitlines()
+        message, token, password_message, password = result.stdout.splitlines()
         assert message.startswith("Created tenant humanco (user admin)")
         assert JWT.match(token)
+        assert password_message.startswith("Console password of admin (tenant humanco)")
+        assert console_sign_in(platform.url, "humanco", password) == 303
 
     def test_with_a_password_from_the_prompt(self, platform: Platform) -> None:
         result = platform.as_token(platform.admin_token).ok(
             "tenants", "create", "pwco", "--password", "--json", input="s3cret-pass\ns3cret-pass\n"
         )
-        assert result.json()["id"] == "pwco"
+        assert result.json()["id"] == "pwco" and "password" not in result.json()
+        assert console_sign_in(platform.url, "pwco", "s3cret-pass") == 303
 
     def test_only_the_admin_tenant_may(self, platform: Platform) -> None:
         platform.cli.fails("tenants", "create", "nope", message="Only the admin tenant may do this")

@@ -6,6 +6,7 @@ import asyncio
 import errno
 import logging
 import socket
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -58,9 +59,21 @@ def display_url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-async def bootstrap_admin(settings: Settings, registry: Registry | None = None) -> str | None:
-    """On an empty data dir (no tenant yet) creates the `admin` tenant and returns its PAT, else None."""
+@dataclass(frozen=True)
+class FirstAdmin:
+    """What the first start made: the admin tenant's PAT and its `admin` user's console password."""
+
+    tenant: str
+    username: str
+    password: str
+    token: str
+
+
+async def bootstrap_admin(settings: Settings, registry: Registry | None = None) -> FirstAdmin | None:
+    """On an empty data dir (no tenant yet) creates the `admin` tenant, its user `admin` with a generated
+    console password, and a PAT; returns them, else None."""
     from mediaplane.core.runtime import open_runtime
+    from mediaplane.core.tenant.passwords import generate_password
     from mediaplane.core.tenant.service import ADMIN_TENANT, tenant_service
 
     runtime = await open_runtime(settings, registry=registry)
@@ -68,25 +81,30 @@ async def bootstrap_admin(settings: Settings, registry: Registry | None = None) 
         async with runtime.db.session() as session:
             if await tenant_service.list(session):
                 return None
-            created = await tenant_service.create(session, runtime, ADMIN_TENANT)
-        return created.token
+            password = generate_password()
+            created = await tenant_service.create(session, runtime, ADMIN_TENANT, password=password)
+        return FirstAdmin(created.tenant.id, created.user.username, password, created.token)
     finally:
         await runtime.close()
 
 
-def first_start_panel(console: Console, url: str, token: str) -> None:
-    """The admin PAT, once. Lines are never wrapped (and the box has no side edges) so they copy whole."""
+def first_start_panel(console: Console, url: str, admin: FirstAdmin) -> None:
+    """The admin PAT and console password, once. Lines are never wrapped (and the box has no side edges) so
+    they copy whole."""
     lines = [
-        Text("Created the admin tenant. Its personal access token is shown only this once: keep it safe."),
+        Text("Created the admin tenant. Its password and token are shown only this once: keep them safe."),
         Text(""),
         Text.assemble(("URL:       ", "bold"), url),
-        Text.assemble(("Admin PAT: ", "bold"), token),
+        Text.assemble(("Console:   ", "bold"), f"{url}/console/"),
+        Text.assemble(("Sign in:   ", "bold"), f"tenant {admin.tenant}, user {admin.username}"),
+        Text.assemble(("Password:  ", "bold"), admin.password),
+        Text.assemble(("Admin PAT: ", "bold"), admin.token),
         Text(""),
-        Text("Use it from this shell:"),
+        Text("Use the PAT from this shell:"),
         Text(f"export MEDIAPLANE_URL={url}"),
-        Text(f"export MEDIAPLANE_ACCESS_TOKEN={token}"),
+        Text(f"export MEDIAPLANE_ACCESS_TOKEN={admin.token}"),
         Text(""),
-        Text("then e.g. `mediaplane tenants create acme` adds a tenant and prints its PAT."),
+        Text("then e.g. `mediaplane tenants create acme` adds a tenant and prints its PAT and console password."),
     ]
     width = max(console.width, max(len(line.plain) for line in lines) + 4)
     Console(file=console.file, width=width, highlight=False).print(
@@ -117,9 +135,9 @@ def run_server(settings: Settings, *, registry: Registry | None = None, console:
         )
         configure_logging(settings)
         prepare(settings)
-        token = asyncio.run(bootstrap_admin(settings, registry))
-        if token is not None:
-            first_start_panel(out, settings.base_url, token)
+        admin = asyncio.run(bootstrap_admin(settings, registry))
+        if admin is not None:
+            first_start_panel(out, settings.base_url, admin)
 
         class Server(uvicorn.Server):
             async def startup(self, sockets: list[socket.socket] | None = None) -> None:

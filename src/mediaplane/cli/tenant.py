@@ -103,18 +103,25 @@ def create(
     name: str = typer.Argument(..., help="Tenant id: lowercase letters and digits"),
     data: Path | None = typer.Option(None, "--data", help=f"Work on this data dir, without a server. {DATA_HELP}"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the new PAT"),
-    password: bool = typer.Option(False, "--password", help="Ask for a password for the tenant's first user"),
+    password: bool = typer.Option(
+        False, "--password", help="Ask for the first user's console password (else one is generated and printed)"
+    ),
     username: str = typer.Option("admin", "--username", help="The tenant's first user"),
 ) -> None:
-    """Create a tenant, its first user and PAT; prints the PAT (shown only once)."""
+    """Create a tenant, its first user and PAT; prints the PAT and the user's console password (shown only once)."""
+    from mediaplane.core.tenant.passwords import generate_password
+
     state = CliState.of(ctx)
-    secret = ask_password(username) if password else None
+    generated = None if password else generate_password()
+    secret = ask_password(username) if password else generated
     settings = local_settings(state, data)
     if settings is not None:
         created = create_on_data_dir(settings, name, username, secret)
     else:
         with state.client() as client:
             created = client.create_tenant(name, username=username, password=secret)
+    if generated is not None:
+        created = {**created, "password": generated}
     out = state.out
     if quiet:
         out.line(created["token"])
@@ -126,6 +133,12 @@ def create(
             "Its personal access token is shown only this once:"
         )
         out.line(created["token"])
+        if generated is not None:
+            out.line(
+                f"Console password of {created['username']} (tenant {created['id']}), shown only this once "
+                "(change it in the console's Account page):"
+            )
+            out.line(generated)
 
     out.result(created, human)
 

@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from mediaplane.console import models as console_models
 from mediaplane.core import models as core_models
 from mediaplane.core.catalog import Registry, discover_services
 from mediaplane.kit.db import Model
@@ -21,7 +22,10 @@ for spec in registry:
         importlib.import_module(module)
 target_metadata = Model.metadata
 
-CORE_TABLES = {getattr(core_models, name).__tablename__ for name in core_models.__all__}
+CORE_TABLES = {getattr(core_models, name).__tablename__ for name in core_models.__all__} | {
+    console_models.ConsoleSession.__tablename__,
+    console_models.SignInFailure.__tablename__,
+}
 SERVICE_PREFIXES = tuple(f"{spec.id}_" for spec in registry)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
 
+    from mediaplane.console.plugin import ConsolePlugin
     from mediaplane.core.ingest.spec import IngestHandler
     from mediaplane.core.instance.models import Instance
     from mediaplane.core.runtime import Runtime
@@ -148,6 +149,9 @@ class ServiceSpec:
     # What the service runs beside the API for as long as a serving process lives (a broker, a watcher).
     # Entered after the runtime is open, left before it closes; `mediaplane worker` processes do not run it.
     background: Callable[[Runtime], AbstractAsyncContextManager[None]] | None = None
+    # Returns the service's dashboard in the web console (a router mounted at /console/<serviceId>/<instance>/,
+    # its templates, a label): see mediaplane.console.plugin. Called once, when the app is built.
+    console: Callable[[], ConsolePlugin] | None = None
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9]*", self.id):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 
@@ -51,12 +52,9 @@ class TenantService:
         if await tenants.get(tenant_id) is not None:
             raise Conflict(f"Tenant {tenant_id} already exists")
         tenant = await tenants.create(Tenant(id=tenant_id, title=title or tenant_id))
+        password_hash = await asyncio.to_thread(hash_password, password) if password else None
         user = await UserRepository(session).create(
-            User(
-                tenant_id=tenant_id,
-                username=username,
-                password_hash=hash_password(password) if password else None,
-            )
+            User(tenant_id=tenant_id, username=username, password_hash=password_hash)
         )
         pat, token = await token_service.create_pat(
             session, runtime, tenant_id=tenant_id, user_id=user.id, name="default"

@@ -1,0 +1,139 @@
+"""Instances of every service: list, describe (URL, resources, docs, health, logs), remove after a confirmation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import RedirectResponse, Response
+
+from mediaplane.console.auth import SignedIn
+from mediaplane.console.deps import SignedInDep, TemplatesDep
+from mediaplane.console.routes import notice, plain
+from mediaplane.console.routes.catalog import service_of
+from mediaplane.console.security import console_root
+from mediaplane.core.catalog import ServiceSpec
+from mediaplane.core.deps import RuntimeDep, SessionDep
+from mediaplane.core.instance.models import Instance
+from mediaplane.core.instance.schemas import SECRET_MASK, instance_object
+from mediaplane.core.instance.service import instance_service
+from mediaplane.core.runtime import Runtime
+from mediaplane.core.urls import base_url
+from mediaplane.kit.errors import NotFound
+
+router = APIRouter()
+LOG_LINES = 200
+SHOWN_FIELDS = ("name", "url", "status", "created", "resources", "_links")
+
+
+async def all_instances(
+    session: AsyncSession, runtime: Runtime, signed: SignedIn
+) -> list[tuple[ServiceSpec, Instance]]:
+    found = []
+    for spec in runtime.registry:
+        for instance in await instance_service.list_instances(session, spec, signed.principal):
+            found.append((spec, instance))
+    found.sort(key=lambda pair: pair[1].created_at, reverse=True)
+    return found
+
+
+async def instance_of(
+    session: AsyncSession, runtime: Runtime, signed: SignedIn, service_id: str, name: str
+) -> tuple[ServiceSpec, Instance]:
+    """The signed-in tenant's instance; any other tenant's is as missing as one that never was."""
+    spec = service_of(runtime, service_id)
+    if not plain(name):
+        raise NotFound(f"No instance named {name}")
+    return spec, await instance_service.get(session, spec, signed.principal, name)
+
+
+def _option_rows(spec: ServiceSpec, shown: dict[str, Any]) -> list[tuple[str, Any, bool]]:
+    """(label, value, masked) for each option the instance has; secrets arrive masked."""
+    rows = []
+    for key, value in shown.items():
+        if key in SHOWN_FIELDS:
+            continue
+        option = spec.option(key)
+        rows.append((option.label if option else key, value, value == SECRET_MASK))
+    return rows
+
+
+@router.get("/instances")
+async def instances(
+    request: Request, signed: SignedInDep, session: SessionDep, runtime: RuntimeDep, templates: TemplatesDep
+) -> Response:
+    rows = await all_instances(session, runtime, signed)
+    return templates.render(
+        request,
+        "instances.html",
+        signed=signed,
+        nav="instances",
+        title="Instances",
+        rows=rows,
+        notice=notice(request),
+    )
+
+
+@router.get("/instances/{service_id}/{name}")
+async def describe(
+    service_id: str,
+    name: str,
+    request: Request,
+    signed: SignedInDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    templates: TemplatesDep,
+) -> Response:
+    spec, instance = await instance_of(session, runtime, signed, service_id, name)
+    shown: dict[str, Any] = instance_object(runtime.settings, base_url(runtime.settings, request), spec, instance)
+    options = _option_rows(spec, shown)
+    health = await instance_service.health(session, runtime, spec, instance)
+    logs = await instance_service.logs(session, instance, timestamps=True)
+    dashboards = request.app.state.dashboards
+    return templates.render(
+        request,
+        "instance.html",
+        signed=signed,
+        nav="instances",
+        title=f"{instance.name} ({spec.title})",
+        spec=spec,
+        instance=instance,
+        url=shown["url"],
+        resources=shown["resources"],
+        options=options,
+        health=health,
+        logs=logs[-LOG_LINES:],
+        dashboard=dashboards.get(spec.id),
+    )
+
+
+@router.get("/instances/{service_id}/{name}/remove")
+async def confirm_remove(
+    service_id: str,
+    name: str,
+    request: Request,
+    signed: SignedInDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    templates: TemplatesDep,
+) -> Response:
+    spec, instance = await instance_of(session, runtime, signed, service_id, name)
+    return templates.render(
+        request,
+        "instance_remove.html",
+        signed=signed,
+        nav="instances",
+        title=f"Remove {instance.name}?",
+        spec=spec,
+        instance=instance,
+    )
+
+
+@router.post("/instances/{service_id}/{name}/remove")
+async def remove(
+    service_id: str, name: str, request: Request, signed: SignedInDep, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    spec, instance = await instance_of(session, runtime, signed, service_id, name)
+    await instance_service.delete(session, runtime, spec, instance)
+    return RedirectResponse(f"{console_root(request)}/instances?done=removed", status_code=303)
