@@ -28,6 +28,12 @@ def _build_app() -> Any:
     return build_encore_app()
 
 
+def _console() -> Any:
+    from mediaplane.services.encore.console import console_plugin
+
+    return console_plugin()
+
+
 def _cli() -> Any:
     from mediaplane.services.encore.cli import encore_cli
 
@@ -56,4 +62,5 @@ spec = ServiceSpec(
     ),
     error_body=problem_body,
     cli=_cli,
+    console=_console,
 )

@@ -1,0 +1,214 @@
+"""encore's dashboard through the app (httpx, ASGI), signed in with a tenant user's password as a browser is.
+Jobs run on real worker threads with real FFmpeg (the fast test profile), on SQLite: the job rows are the
+service's own, which its API tests cover on both backends."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from typing import Any
+
+import httpx
+import pytest
+from starlette.types import ASGIApp, Message, Scope
+
+from mediaplane.app import create_app
+from mediaplane.core.runtime import Runtime
+from tests.console.conftest import ORIGIN, PASSWORD, Console
+from tests.fixtures.factories import Factory
+from tests.services.encore.conftest import Encore
+
+pytestmark = pytest.mark.timeout(120)
+BOARD = "/console/encore/test"
+JOB_ID = re.compile(r"/console/encore/test/jobs/([0-9a-f-]{36})")
+
+
+@pytest.fixture
+def database_url(sqlite_database_url: str) -> str:
+    return sqlite_database_url
+
+
+@pytest.fixture
+async def encore(factory: Factory, client: httpx.AsyncClient, runtime: Runtime, media_server: str) -> Encore:
+    """Tenant acme (its admin has a password) with the encore instance `test`; no workers yet."""
+    tenant = await factory.create_tenant("acme", password=PASSWORD)
+    sat = await factory.sat(tenant.pat, "encore")
+    instance = await factory.create_instance(
+        sat, "encore", "test", profilesUrl=f"{media_server}/media/profiles.yml", concurrency="1"
+    )
+    return Encore(client, runtime, sat, "test", instance)
+
+
+@pytest.fixture
+async def console(client: httpx.AsyncClient, encore: Encore) -> Console:
+    signed = Console(client)
+    await signed.signed_in()
+    return signed
+
+
+async def first_event(app: ASGIApp, path: str, session_cookie: str) -> dict[str, Any]:
+    """The first `data:` event of a stream, read as a browser's EventSource does, which then goes away: the
+    stream must end by itself (httpx's ASGI transport would wait for the end of the body)."""
+    chunks: list[bytes] = []
+    started: list[Message] = []
+    gone = asyncio.Event()
+
+    async def receive() -> Message:
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            started.append(message)
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+            if b"data:" in b"".join(chunks):
+                gone.set()
+
+    scope: Scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver"), (b"cookie", f"mediaplane_console={session_cookie}".encode())],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    await asyncio.wait_for(app(scope, receive, send), timeout=10)
+    assert started[0]["status"] == 200
+    assert dict(started[0]["headers"])[b"content-type"].startswith(b"text/event-stream")
+    text = b"".join(chunks).decode()
+    data = next(line for line in text.splitlines() if line.startswith("data: "))
+    event: dict[str, Any] = json.loads(data.removeprefix("data: "))
+    return event
+
+
+def enqueue_form(media_server: str, **changes: str) -> dict[str, str]:
+    return {
+        "input_uri": f"{media_server}/media/clip.mp4",
+        "input_type": "AudioVideo",
+        "profile": "fast",
+        "output_folder": "",
+        "base_name": "clip",
+        "priority": "0",
+        **changes,
+    }
+
+
+async def test_enqueue_watch_play_and_cancel(
+    console: Console, encore: Encore, runtime: Runtime, media_server: str
+) -> None:
+    # The empty board says what to do; the instance's page links to it.
+    instance_page = await console.client.get("/console/instances/encore/test")
+    assert f'href="{BOARD}/"' in instance_page.text
+    empty = await console.client.get(f"{BOARD}/")
+    assert empty.status_code == 200
+    assert "No jobs yet" in empty.text and f'href="{BOARD}/new"' in empty.text
+    form = await console.client.get(f"{BOARD}/new")
+    assert '<option value="fast">' in form.text  # the instance's profiles, suggested
+
+    # Bad values are told next to their fields, the others kept; nothing is enqueued.
+    bad = await console.post(
+        f"{BOARD}/jobs",
+        enqueue_form(media_server, input_uri="/usercontent/nothing.mp4", priority="101", profile="fastest"),
+    )
+    assert bad.status_code == 400
+    assert 'id="input_uri-error"' in bad.text and "no file /usercontent/nothing.mp4" in bad.text
+    assert 'id="priority-error"' in bad.text
+    assert "no &#39;fastest&#39;: one of broken, fast, medium, slow" in bad.text
+    assert 'value="clip"' in bad.text and 'value="fastest"' in bad.text
+    assert (await encore.request("GET", "/encoreJobs")).json()["page"]["totalElements"] == 0
+
+    # Queued while no worker runs: cancelled after a confirmation page.
+    queued = await console.post(f"{BOARD}/jobs", enqueue_form(media_server, base_name="never"))
+    assert queued.status_code == 303
+    found = JOB_ID.search(queued.headers["location"])
+    assert found
+    never = found.group(1)
+    confirm = await console.client.get(f"{BOARD}/jobs/{never}/cancel")
+    assert "Cancel the job" in confirm.text
+    cancelled = await console.post(f"{BOARD}/jobs/{never}/cancel")
+    assert cancelled.status_code == 303
+    assert (await encore.job(never))["status"] == "CANCELLED"
+
+    # A job that runs: its page lists the outputs (size, resolution, bitrate) and plays them.
+    runtime.jobs.start_workers(1)
+    created = await console.post(f"{BOARD}/jobs", enqueue_form(media_server, output_folder="/usercontent/web"))
+    found = JOB_ID.search(created.headers["location"])
+    assert found
+    job_id = found.group(1)
+    page = await console.client.get(created.headers["location"])
+    assert "The job is queued" in page.text
+    done = await encore.wait(job_id)
+    assert done["status"] == "SUCCESSFUL", done.get("message")
+    page = await console.client.get(f"{BOARD}/jobs/{job_id}")
+    assert "clip_x264_400.mp4" in page.text and "160x120" in page.text and "kbit/s" in page.text
+    assert "320x240" in page.text  # the analysed input
+    video = f"{BOARD}/files/web/clip_x264_400.mp4"
+    assert f'<video id="player" controls playsinline preload="metadata" src="{video}"' in page.text
+    part = await console.client.get(video, headers={"range": "bytes=0-99"})
+    assert part.status_code == 206 and part.headers["content-type"] == "video/mp4" and len(part.content) == 100
+    listing = await console.client.get(f"{BOARD}/?status=SUCCESSFUL")
+    assert job_id in listing.text and never not in listing.text
+    assert 'value="100"' in listing.text
+
+    # The live updates: server-sent events with each job's state, until the client goes.
+    first = await first_event(create_app(runtime=runtime), f"{BOARD}/events", console.session_cookie or "")
+    assert first["total"] == 2
+    assert {j["id"]: (j["status"], j["progress"], j["done"]) for j in first["jobs"]}[job_id] == (
+        "SUCCESSFUL",
+        100,
+        True,
+    )
+    single = await first_event(
+        create_app(runtime=runtime), f"{BOARD}/jobs/{job_id}/events", console.session_cookie or ""
+    )
+    assert [j["id"] for j in single["jobs"]] == [job_id]
+
+    # An ended job has nothing to cancel.
+    ended = await console.post(f"{BOARD}/jobs/{job_id}/cancel")
+    assert ended.status_code == 409
+
+
+async def test_refusals(
+    console: Console, encore: Encore, factory: Factory, runtime: Runtime, media_server: str
+) -> None:
+    # No CSRF token, or another site's form: refused, nothing enqueued.
+    body = enqueue_form(media_server)
+    no_token = await console.client.post(f"{BOARD}/jobs", data=body, headers={"origin": ORIGIN})
+    assert no_token.status_code == 403
+    with_token = await console.post(f"{BOARD}/jobs", body)
+    assert with_token.status_code == 303  # the same form with its token is fine...
+    cross = await console.client.post(
+        f"{BOARD}/jobs", data={"csrf_token": await console.csrf(), **body}, headers={"origin": "http://evil.example"}
+    )
+    assert cross.status_code == 403  # ...but not from another origin
+
+    # Unknown jobs and files, paths that climb out of the storage, odd filters: 4xx pages, never a 500.
+    for path in (
+        f"{BOARD}/jobs/not-a-uuid",
+        f"{BOARD}/jobs/00000000-0000-0000-0000-000000000000",
+        f"{BOARD}/files/nothing.mp4",
+        f"{BOARD}/assets/secret.py",
+        "/console/encore/nosuch/",
+    ):
+        assert (await console.client.get(path)).status_code == 404, path
+    assert (await console.client.get(f"{BOARD}/files/..%2F..%2Fsecret")).status_code in (400, 404)
+    assert (await console.client.get(f"{BOARD}/?status=BOGUS&page=x")).status_code == 200
+
+    # Another tenant's user never sees acme's instance.
+    await factory.create_tenant("globex", password=PASSWORD)
+    transport = httpx.ASGITransport(app=create_app(runtime=runtime))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as browser:
+        anonymous = await browser.get(f"{BOARD}/")  # signed out: the sign-in page
+        assert anonymous.status_code == 303 and "/console/sign-in" in anonymous.headers["location"]
+        other = Console(browser)
+        await other.signed_in("globex")
+        assert (await other.client.get(f"{BOARD}/")).status_code == 404
+        assert (await other.client.get(f"{BOARD}/events")).status_code == 404

@@ -1,0 +1,132 @@
+"""encore's dashboard in a real headless Chromium against a live server with a worker: sign in, open the
+instance's dashboard, enqueue a job of a short lavfi-made clip in one tab while another watches the jobs table
+fill in and its progress bar reach 100 % by server-sent events (never reloaded), open the job, play the MP4
+and the HLS package. Screenshots of each page are left under the test's tmp_path (screenshots/); the phone-sized
+pages are checked for sideways scrolling.
+
+The browser is the system's Chromium (Debian's `chromium`), driven by Playwright; none is downloaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mediaplane.app import create_app
+from mediaplane.core.catalog import Registry
+from mediaplane.core.runtime import open_runtime
+from mediaplane.core.tenant.service import tenant_service
+from mediaplane.services.encore import spec as encore_spec
+from tests.conftest import make_settings
+from tests.console.conftest import PASSWORD
+from tests.console.test_browser import NO_SIDEWAYS_SCROLL, Visit, chromium
+from tests.fixtures.servers import free_port, serve_in_thread
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
+PLAYING = "() => { const v = document.getElementById('player'); return v.readyState >= 2 && v.currentTime > 0.3; }"
+MARK = "() => window.stillTheSamePage === true"
+
+
+@contextlib.contextmanager
+def live_encore(tmp_path: Path, media_server: str) -> Iterator[str]:
+    """`serve` with encore and one worker on a free port; tenant acme (password set) with the instance `demo`."""
+    port = free_port()
+    settings = make_settings(
+        tmp_path / "data", f"sqlite+aiosqlite:///{tmp_path / 'console.db'}", port=port, run_workers=True, workers=1
+    )
+    registry = Registry([encore_spec])
+
+    async def tenant() -> str:
+        runtime = await open_runtime(settings, registry=registry)
+        try:
+            async with runtime.db.session() as session:
+                created = await tenant_service.create(session, runtime, "acme", password=PASSWORD)
+            return created.token
+        finally:
+            await runtime.close()
+
+    pat = asyncio.run(tenant())
+    with serve_in_thread(create_app(settings, registry=registry), port) as url:
+        sat = httpx.post(f"{url}/servicetoken", headers={"x-pat-jwt": f"Bearer {pat}"}, json={"serviceId": "encore"})
+        instance = httpx.post(
+            f"{url}/encoreinstance",
+            headers={"x-jwt": f"Bearer {sat.json()['token']}"},
+            json={"name": "demo", "profilesUrl": f"{media_server}/media/profiles.yml", "concurrency": "1"},
+        )
+        assert instance.status_code == 200, instance.text
+        yield url
+
+
+def test_the_encore_dashboard_in_chromium(tmp_path: Path, media_server: str) -> None:
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    with live_encore(tmp_path, media_server) as url, chromium() as browser:
+        context = browser.new_context(viewport={"width": 1100, "height": 800})
+        watcher = Visit(context, shots, "desktop")
+        page = watcher.page
+        page.goto(f"{url}/console/instances/encore/demo")
+        watcher.sign_in(PASSWORD)
+        page.get_by_role("link", name="Jobs", exact=True).click()
+        page.wait_for_url(f"{url}/console/encore/demo/")
+        assert "No jobs yet" in page.inner_text("main")
+        watcher.shot("jobs-empty")
+        page.evaluate("() => { window.stillTheSamePage = true; }")
+
+        # Enqueued in another tab; the first one sees the job arrive and finish.
+        enqueuer = Visit(context, shots, "desktop-form")
+        form = enqueuer.page
+        form.goto(f"{url}/console/encore/demo/")
+        form.get_by_role("link", name="Enqueue a job").first.click()
+        form.get_by_label("Input URI").fill(f"{media_server}/media/clip.mp4")
+        form.get_by_label("Profile").fill("fast")
+        form.get_by_label("Output folder").fill("/usercontent/web")
+        form.get_by_label("Base name").fill("clip")
+        form.get_by_label("HLS").check()
+        enqueuer.shot("enqueue")
+        form.get_by_role("button", name="Enqueue").click()
+        assert "The job is queued" in form.inner_text("main")
+        enqueuer.shot("job-queued")
+
+        progress = page.locator("tr[data-job] progress")
+        page.wait_for_function("() => document.querySelector('tr[data-job] progress')?.value === 100")
+        assert progress.get_attribute("aria-label") == "Progress of clip"
+        assert page.inner_text("tr[data-job] [data-field=status]") == "successful"
+        assert page.inner_text("tr[data-job] [data-field=percent]") == "100 %"
+        assert page.evaluate(MARK), "the jobs page was reloaded"
+        assert page.locator("#no-jobs").is_hidden()
+        watcher.shot("jobs-done")
+
+        # The job: inputs, outputs, packages, and the player.
+        page.get_by_role("link", name="clip", exact=True).click()
+        assert "160x120" in page.inner_text("#outputs")
+        video = page.locator("#player")
+        assert video.get_attribute("data-kind") == "hls"
+        page.evaluate("() => { const v = document.getElementById('player'); v.muted = true; return v.play(); }")
+        page.wait_for_function(PLAYING)
+        watcher.shot("job-hls")
+        page.get_by_role("button", name="Play clip_x264_400.mp4").click()
+        page.wait_for_function("() => document.getElementById('player').src.endsWith('clip_x264_400.mp4')")
+        page.wait_for_function(PLAYING)
+        assert page.evaluate("() => document.getElementById('player').videoWidth") == 160
+        watcher.shot("job-mp4")
+        assert watcher.problems == [] and enqueuer.problems == []
+
+        # A phone: the dashboard's pages fit its width.
+        phone_context = browser.new_context(
+            viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True
+        )
+        phone = Visit(phone_context, shots, "phone")
+        phone.page.goto(f"{url}/console/encore/demo/")
+        phone.sign_in(PASSWORD)
+        for name, path in (("jobs", ""), ("enqueue", "new"), ("job", f"jobs/{page.url.rsplit('/', 1)[-1]}")):
+            phone.page.goto(f"{url}/console/encore/demo/{path}")
+            assert phone.page.evaluate(NO_SIDEWAYS_SCROLL), path
+            phone.shot(name)
+        assert phone.problems == []
+        phone_context.close()
+        context.close()
