@@ -43,6 +43,12 @@ def _cli() -> Any:
     return rig_cli()
 
 
+def _console() -> Any:
+    from mediaplane.services.rig.console import console_plugin
+
+    return console_plugin()
+
+
 def _ingest() -> IngestHandler:
     from mediaplane.services.rig.ingest import RigIngest
 
@@ -68,4 +74,5 @@ spec = ServiceSpec(
     error_body=error_body,
     ingest=_ingest,
     cli=_cli,
+    console=_console,
 )

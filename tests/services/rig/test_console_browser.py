@@ -1,0 +1,239 @@
+"""rig's dashboard in a real headless Chromium against a live server with the RTMP ingest on: sign in, create a
+rig account and a stream, publish to its ingest with FFmpeg and see the stream go live and the preview play
+without a reload, add a destination (a bad URL first: rig's message beside the field) and see its relay go live
+with a bitrate, remove it, rotate the key. Screenshots of every page are left under tmp_path (screenshots/).
+
+The browser is the system's Chromium (Debian's `chromium`), driven by Playwright; none is downloaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+
+from mediaplane.app import create_app
+from mediaplane.core.catalog import Registry
+from mediaplane.core.ingest.nginx import NginxNotFound, find_nginx
+from mediaplane.core.runtime import open_runtime
+from mediaplane.core.tenant.service import tenant_service
+from mediaplane.kit.ffmpeg import find_ffmpeg
+from mediaplane.services.rig import spec as rig_spec
+from tests.conftest import make_settings
+from tests.fixtures.live import publishing
+from tests.fixtures.required import require_or_skip
+from tests.fixtures.servers import free_port, serve_in_thread
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
+PASSWORD = "correct horse battery"
+RIG_PASSWORD = "Hop0nTh4tM4ng0Tree"
+WAIT_MS = 30_000
+NO_SIDEWAYS_SCROLL = "() => document.documentElement.scrollWidth <= window.innerWidth"
+PLAYING = "() => { const v = document.querySelector('video'); return v.currentTime > 1 && !v.paused; }"
+
+
+@contextlib.contextmanager
+def live_server(tmp_path: Path) -> Iterator[tuple[str, int]]:
+    """`serve` with rig and its RTMP ingest on free ports; tenant acme (console password) with instance `tv`."""
+    port, rtmp_port = free_port(), free_port()
+    settings = make_settings(
+        tmp_path / "data",
+        f"sqlite+aiosqlite:///{tmp_path / 'rig.db'}",
+        port=port,
+        rtmp_enabled=True,
+        rtmp_port=rtmp_port,
+        rtmp_heartbeat_seconds=1,
+        ingest_node="node-a",
+        workers=2,
+        run_workers=True,
+    )
+    try:
+        find_nginx(settings.nginx_path, settings.nginx_modules_dir)
+    except NginxNotFound as exc:
+        require_or_skip("nginx with the RTMP module", exc)
+    registry = Registry([rig_spec])
+
+    async def tenant() -> str:
+        runtime = await open_runtime(settings, registry=registry)
+        try:
+            async with runtime.db.session() as session:
+                return (await tenant_service.create(session, runtime, "acme", password=PASSWORD)).token
+        finally:
+            await runtime.close()
+
+    pat = asyncio.run(tenant())
+    with serve_in_thread(create_app(settings, registry=registry), port) as url:
+        sat = httpx.post(f"{url}/servicetoken", headers={"x-pat-jwt": f"Bearer {pat}"}, json={"serviceId": "rig"})
+        created = httpx.post(
+            f"{url}/riginstance", headers={"x-jwt": f"Bearer {sat.json()['token']}"}, json={"name": "tv"}
+        )
+        assert created.status_code == 200, created.text
+        yield url, rtmp_port
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[Browser]:
+    """Started after the server: Playwright's sync API holds an event loop on this thread while it runs."""
+    if not CHROMIUM.exists():
+        require_or_skip(f"Chromium ({CHROMIUM}; apt-get install chromium)")
+    try:
+        from playwright.sync_api import Error, sync_playwright
+    except ImportError as exc:
+        require_or_skip("Playwright (pip install -e '.[test]')", exc)
+    with sync_playwright() as playwright:
+        try:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        except Error as exc:
+            require_or_skip("a Chromium that starts", exc)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextlib.contextmanager
+def rtmp_receiver(port: int) -> Iterator[str]:
+    """A destination that takes the relay: FFmpeg listening for one RTMP publish, discarding what it gets."""
+    url = f"rtmp://127.0.0.1:{port}/live/dest"
+    argv = [
+        find_ffmpeg(),
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-nostdin",
+        "-listen",
+        "1",
+        "-i",
+        url,
+        "-f",
+        "null",
+        "-",
+    ]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield url
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def text(page: Page, selector: str) -> str:
+    return (page.locator(selector).first.text_content() or "").strip()
+
+
+def test_the_rig_dashboard_in_chromium(tmp_path: Path) -> None:
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    count = 0
+    problems: list[str] = []
+    with live_server(tmp_path) as (url, rtmp_port), chromium() as browser:
+        context = browser.new_context(viewport={"width": 1100, "height": 900})
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url)
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+
+        def shot(name: str) -> None:
+            nonlocal count
+            count += 1
+            page.screenshot(path=shots / f"{count:02d}-{name}.png", full_page=True)
+
+        board = f"{url}/console/rig/tv/"
+        page.goto(board)
+        page.get_by_label("Tenant").fill("acme")
+        page.get_by_label("Username").fill("admin")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(board)
+        assert "First create a rig account" in text(page, "main")
+        shot("empty")
+
+        page.locator("#account-username").fill("alice")
+        page.locator("#account-email").fill("alice@example.com")
+        page.locator("#account-password").fill(RIG_PASSWORD)
+        page.get_by_role("button", name="Create account").click()
+        page.wait_for_url(f"{board}?done=account")
+        page.get_by_role("button", name="Create stream").click()
+        page.wait_for_url("**/streams/*?done=created")
+        assert text(page, "h1 [data-field=state]") == "offline"
+        ingest = text(page, "#ingest-url")
+        assert ingest.startswith(f"rtmp://127.0.0.1:{rtmp_port}/rig/")
+        assert text(page, "#ingest-server") + "/" + text(page, "#stream-key") == ingest
+        page.get_by_role("button", name="Copy key").click()
+        assert page.evaluate("() => navigator.clipboard.readText()") == text(page, "#stream-key")
+        shot("stream")
+
+        # Live without a reload: the page's own window object stays the same throughout.
+        page.evaluate("() => { window.stayed = true; }")
+        with publishing(ingest):
+            page.wait_for_function("() => document.querySelector('h1 [data-field=state]').textContent === 'live'")
+            page.wait_for_function(PLAYING, timeout=60_000)
+            assert page.evaluate("() => window.stayed") is True
+            size = page.evaluate(
+                "() => [document.querySelector('video').videoWidth, document.querySelector('video').videoHeight]"
+            )
+            assert size == [320, 240]
+            shot("live")
+
+            # A bad destination first: rig's message beside the field, the value kept.
+            page.get_by_label("Service").select_option("Custom")
+            page.locator("#destination-url").fill("http://not-rtmp.example/app")
+            page.get_by_role("button", name="Add destination").click()
+            assert text(page, "#destination-url-error") == "not an rtmp:// or rtmps:// URL"
+            assert page.locator("#destination-url").input_value() == "http://not-rtmp.example/app"
+            shot("destination-refused")
+            with rtmp_receiver(free_port()) as receiver:
+                page.locator("#destination-url").fill(receiver)
+                page.get_by_role("button", name="Add destination").click()
+                page.wait_for_url("**?done=added")
+                row = "[data-destination-id]"
+                page.wait_for_function(
+                    f"() => document.querySelector('{row} [data-field=status]').textContent === 'live'"
+                    f" && parseFloat(document.querySelector('{row} [data-field=bitrate]').textContent) > 0",
+                    timeout=60_000,
+                )
+                shot("destination-live")
+                page.get_by_role("button", name="Remove").click()
+                page.wait_for_url("**?done=removed")
+                assert page.locator(row).count() == 0 and "No destinations yet" in text(page, "main")
+
+            old_key = text(page, "#stream-key")
+            page.get_by_role("link", name="Rotate the stream key…").click()
+            assert "the live session ends now" in text(page, "main")
+            shot("rotate-confirm")
+            page.get_by_role("button", name="Rotate key").click()
+            page.wait_for_url("**?done=rotated")
+            assert text(page, "#stream-key") != old_key
+            page.wait_for_function("() => document.querySelector('h1 [data-field=state]').textContent === 'offline'")
+            shot("rotated")
+
+        stream_page = page.url
+        page.goto(board)
+        assert text(page, "[data-stream-id] [data-field=state]") == "offline"
+        shot("streams")
+
+        # On a phone: the same pages, without sideways scrolling.
+        page.set_viewport_size({"width": 375, "height": 740})
+        for name, address in (("phone-streams", board), ("phone-stream", stream_page)):
+            page.goto(address)
+            assert page.evaluate(NO_SIDEWAYS_SCROLL), name
+            shot(name)
+        assert problems == []
