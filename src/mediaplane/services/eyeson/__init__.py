@@ -46,6 +46,12 @@ def _background(runtime: Runtime) -> AbstractAsyncContextManager[None]:
     return eyeson_background(runtime)
 
 
+def _console() -> Any:
+    from mediaplane.services.eyeson.console import console_plugin
+
+    return console_plugin()
+
+
 def _cli() -> Any:
     from mediaplane.services.eyeson.cli import eyeson_cli
 
@@ -73,4 +79,5 @@ spec = ServiceSpec(
     error_body=error_body,
     cli=_cli,
     background=_background,
+    console=_console,
 )

@@ -1,0 +1,20 @@
+"""eyeson's dashboard in the web console: the rooms live now with their participants, a room's recording and
+broadcast started and stopped, the owner's join link to the room's GUI, recordings to play or download,
+snapshots to view, and the team's webhook with its last delivery.
+
+The signed-in tenant user owns the instance (its API key is theirs), so the dashboard acts as the API key does,
+through eyeson's own service layer: the same rules and the same effects on a running room as the eyeson API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mediaplane.console import ConsolePlugin
+
+HERE = Path(__file__).parent
+
+
+def console_plugin() -> ConsolePlugin:
+    from mediaplane.services.eyeson.console.routes import router
+
+    return ConsolePlugin(label="Rooms", router=router, templates=HERE / "templates")
