@@ -67,6 +67,12 @@ def _cli() -> Any:
     return gosd_cli()
 
 
+def _console() -> Any:
+    from mediaplane.services.gosd.console import console_plugin
+
+    return console_plugin()
+
+
 def _commands() -> dict[str, Any]:
     from mediaplane.services.gosd.agent.cli import agent_commands
 
@@ -96,4 +102,5 @@ spec = ServiceSpec(
     background=_background,
     ingest=_ingest,
     commands=_commands,
+    console=_console,
 )

@@ -1,0 +1,181 @@
+"""gosd's dashboard in a real headless Chromium against a live server with its embedded MQTT broker and job
+workers: sign in, see a node come online (with its status) when the real node agent connects, create a plan
+(a Lua error first: Lua's message beside the field), run it and watch the job reach succeeded and its log
+appear without a reload, then run a long plan and cancel its job after the confirmation. Screenshots of every
+page are left under tmp_path (screenshots/).
+
+The browser is the system's Chromium (Debian's `chromium`), driven by Playwright; none is downloaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mediaplane.app import create_app
+from mediaplane.core.catalog import Registry
+from mediaplane.core.runtime import open_runtime
+from mediaplane.core.tenant.service import tenant_service
+from mediaplane.services.gosd import spec as gosd_spec
+from tests.conftest import make_settings
+from tests.fixtures.servers import free_port, serve_in_thread
+from tests.services.gosd.agent.live import CLIENT_ID, CLIENT_SECRET, LiveGosd, start_agent, stop_agent
+from tests.services.gosd.conftest import OPTIONS
+from tests.services.rig.test_console_browser import NO_SIDEWAYS_SCROLL, chromium, text
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
+PASSWORD = "correct horse battery"
+WAIT_MS = 30_000
+FLIGHT = """function main(plan)
+  local drone = NewNode(plan.nodeID)
+  print("taking off")
+  drone:SyncCall("takeoff", {alt = 10})
+  drone:SyncCall("land")
+  print("landed")
+end
+"""
+LONG = 'function main(plan)\n  print("waiting")\n  sleep("60s")\nend\n'
+
+
+@contextlib.contextmanager
+def live_server(tmp_path: Path) -> Iterator[tuple[str, LiveGosd]]:
+    """`serve` with gosd, its embedded broker and job workers; tenant acme (console password) with fleet `fleet`."""
+    settings = make_settings(
+        tmp_path / "data",
+        f"sqlite+aiosqlite:///{tmp_path / 'gosd.db'}",
+        port=free_port(),
+        mqtt_enabled=True,
+        mqtt_port=free_port(),
+        workers=2,
+        run_workers=True,
+    )
+    registry = Registry([gosd_spec])
+
+    async def tenant() -> str:
+        runtime = await open_runtime(settings, registry=registry)
+        try:
+            async with runtime.db.session() as session:
+                return (await tenant_service.create(session, runtime, "acme", password=PASSWORD)).token
+        finally:
+            await runtime.close()
+
+    pat = asyncio.run(tenant())
+    with serve_in_thread(create_app(settings, registry=registry), settings.port) as url:
+        sat = httpx.post(f"{url}/servicetoken", headers={"x-pat-jwt": f"Bearer {pat}"}, json={"serviceId": "gosd"})
+        made = httpx.post(
+            f"{url}/gosdinstance", headers={"x-jwt": f"Bearer {sat.json()['token']}"}, json={"name": "fleet", **OPTIONS}
+        )
+        assert made.status_code == 200, made.text
+        base = f"{url}/gosd/acme-fleet/gosd"
+        grant = {"grant_type": "password", "username": OPTIONS["username"], "password": OPTIONS["password"]}
+        token = httpx.post(
+            f"{base}/oauth/token", json={**grant, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+        )
+        assert token.status_code == 200, token.text
+        yield url, LiveGosd(base, "", token.json()["access_token"])
+
+
+def test_the_gosd_dashboard_in_chromium(tmp_path: Path) -> None:
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    count = 0
+    problems: list[str] = []
+    with live_server(tmp_path) as (url, gosd), chromium() as browser:
+        node_id, secret = gosd.node("air")
+        page = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+
+        def shot(name: str) -> None:
+            nonlocal count
+            count += 1
+            page.screenshot(path=shots / f"{count:02d}-{name}.png", full_page=True)
+
+        board = f"{url}/console/gosd/fleet/"
+        page.goto(board)
+        page.get_by_label("Tenant").fill("acme")
+        page.get_by_label("Username").fill("admin")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(board)
+        presence = f"[data-node='{node_id}'] [data-field=presence]"
+        assert text(page, presence) == "offline" and "No plans yet" in text(page, "main")
+        shot("offline")
+
+        # Online without a reload when the real agent connects, with its status.
+        page.evaluate("() => { window.stayed = true; }")
+        agent = start_agent(gosd, node_id, secret)
+        try:
+            page.wait_for_function(f'() => document.querySelector("{presence}").textContent === "online"')
+            status = f"[data-node='{node_id}'] [data-field=telemetry]"
+            page.wait_for_function(f'() => document.querySelector("{status}").textContent.includes("lat")')
+            assert page.evaluate("() => window.stayed") is True
+            shot("online")
+            page.get_by_role("link", name="N-air").click()
+            page.wait_for_function(
+                "() => document.querySelector('[data-field=telemetry-list]').textContent.includes('lat')"
+            )
+            assert text(page, "h1 [data-field=presence]") == "online"
+            shot("node")
+
+            # A plan: Lua's compile error first, beside the field, then the good script.
+            page.goto(board)
+            page.get_by_label("Name", exact=True).fill("flight")
+            page.get_by_label("Lua script").fill("function main(plan")
+            page.get_by_role("button", name="Create plan").click()
+            assert text(page, "#plan-lua-error").startswith("The script does not compile: plan.lua:1:")
+            shot("plan-refused")
+            page.get_by_label("Lua script").fill(FLIGHT)
+            page.get_by_role("button", name="Create plan").click()
+            page.wait_for_url("**/plans/*?done=plan")
+            assert 'print("taking off")' in text(page, "pre")
+            shot("plan")
+
+            # Run it: the job reaches succeeded and its log shows, live.
+            page.get_by_role("button", name="Run on N-air").click()
+            page.wait_for_url("**/jobs/1?done=run")
+            page.evaluate("() => { window.stayed = true; }")
+            page.wait_for_function("() => document.querySelector('h1 [data-field=state]').textContent === 'succeeded'")
+            page.wait_for_function("() => document.querySelector('[data-field=log]').textContent.includes('landed')")
+            assert page.evaluate("() => window.stayed") is True
+            assert "taking off" in text(page, "[data-field=log]")
+            assert page.locator("[data-field=cancel]").is_hidden()
+            shot("job-succeeded")
+
+            # Another plan that waits; its running job cancelled after the confirmation.
+            page.goto(board)
+            page.get_by_label("Name", exact=True).fill("wait")
+            page.get_by_label("Lua script").fill(LONG)
+            page.get_by_role("button", name="Create plan").click()
+            page.wait_for_url("**/plans/*?done=plan")
+            page.get_by_role("button", name="Run on N-air").click()
+            page.wait_for_url("**/jobs/1?done=run")
+            page.wait_for_function("() => document.querySelector('h1 [data-field=state]').textContent === 'running'")
+            page.get_by_role("link", name="Cancel this job…").click()
+            assert "Its script is stopped" in text(page, "main")
+            shot("cancel-confirm")
+            page.get_by_role("button", name="Cancel the job").click()
+            page.wait_for_url("**/jobs/1?done=cancelled")
+            page.wait_for_function("() => document.querySelector('h1 [data-field=state]').textContent === 'cancelled'")
+            page.wait_for_function("() => document.querySelector('[data-field=log]').textContent.includes('waiting')")
+            shot("job-cancelled")
+
+            page.goto(board)
+            states = page.locator("[data-job] [data-field=state]").all_text_contents()
+            assert states == ["cancelled", "succeeded"], states
+            shot("board")
+            page.set_viewport_size({"width": 375, "height": 740})
+            page.reload()
+            assert page.evaluate(NO_SIDEWAYS_SCROLL)
+            shot("phone-board")
+        finally:
+            stop_agent(agent)
+        page.set_viewport_size({"width": 1100, "height": 900})
+        page.goto(board)
+        page.wait_for_function(f'() => document.querySelector("{presence}").textContent === "offline"')
+        assert problems == []
