@@ -24,19 +24,16 @@ from mediaplane.core.runtime import open_runtime
 from mediaplane.core.tenant.service import tenant_service
 from tests.conftest import make_settings
 from tests.console.conftest import PASSWORD, board_plugin
-from tests.fixtures.required import require_or_skip
+from tests.fixtures.browser import NO_SIDEWAYS_SCROLL, chromium
 from tests.fixtures.servers import free_port, serve_in_thread
 from tests.fixtures.services import notes_spec
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page
+    from playwright.sync_api import BrowserContext, ConsoleMessage, Page
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"]
 NEW_PASSWORD = "a brand new password"
 WAIT_MS = 15_000
-NO_SIDEWAYS_SCROLL = "() => document.documentElement.scrollWidth <= window.innerWidth"
 
 
 @contextlib.contextmanager
@@ -57,26 +54,6 @@ def live_console(tmp_path: Path) -> Iterator[str]:
     asyncio.run(tenant())
     with serve_in_thread(create_app(settings, registry=registry), port) as url:
         yield url
-
-
-@contextlib.contextmanager
-def chromium() -> Iterator[Browser]:
-    """Started after the server: Playwright's sync API holds an event loop on this thread while it runs."""
-    if not CHROMIUM.exists():
-        require_or_skip(f"Chromium ({CHROMIUM}; apt-get install chromium)")
-    try:
-        from playwright.sync_api import Error, sync_playwright
-    except ImportError as exc:
-        require_or_skip("Playwright (pip install -e '.[test]')", exc)
-    with sync_playwright() as playwright:
-        try:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        except Error as exc:
-            require_or_skip("a Chromium that starts", exc)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 class Visit:

@@ -24,7 +24,8 @@ from mediaplane.core.tenant.service import tenant_service
 from mediaplane.services.encore import spec as encore_spec
 from tests.conftest import make_settings
 from tests.console.conftest import PASSWORD
-from tests.console.test_browser import NO_SIDEWAYS_SCROLL, Visit, chromium
+from tests.console.test_browser import Visit
+from tests.fixtures.browser import NO_SIDEWAYS_SCROLL, chromium
 from tests.fixtures.servers import free_port, serve_in_thread
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]

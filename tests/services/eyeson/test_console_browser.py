@@ -25,20 +25,17 @@ from mediaplane.core.runtime import open_runtime
 from mediaplane.core.tenant.service import tenant_service
 from mediaplane.services.eyeson import spec as eyeson_spec
 from tests.conftest import make_settings
-from tests.fixtures.required import require_or_skip
+from tests.fixtures.browser import NO_SIDEWAYS_SCROLL, chromium
 from tests.fixtures.servers import free_port, serve_in_thread
 from tests.fixtures.webrtc import RED, Peer
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Page
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120), pytest.mark.usefixtures("loopback_ice")]
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"]
 PASSWORD = "correct horse battery"
 API_KEY = "Y29uc29sZS1leWVzb24ta2V5LWZvci10ZXN0cy0wMQ"
 WAIT_MS = 30_000
-NO_SIDEWAYS_SCROLL = "() => document.documentElement.scrollWidth <= window.innerWidth"
 PLAYED = """() => { const v = document.querySelector('[data-recording-id] video');
   return !!v && v.videoWidth === 320 && v.readyState >= 2; }"""
 T = TypeVar("T")
@@ -76,26 +73,6 @@ def live_server(tmp_path: Path) -> Iterator[str]:
         created = httpx.post(f"{url}/eyesoninstance", headers={"x-jwt": f"Bearer {sat.json()['token']}"}, json=body)
         assert created.status_code == 200, created.text
         yield url
-
-
-@contextlib.contextmanager
-def chromium() -> Iterator[Browser]:
-    """Started after the server: Playwright's sync API holds an event loop on this thread while it runs."""
-    if not CHROMIUM.exists():
-        require_or_skip(f"Chromium ({CHROMIUM}; apt-get install chromium)")
-    try:
-        from playwright.sync_api import Error, sync_playwright
-    except ImportError as exc:
-        require_or_skip("Playwright (pip install -e '.[test]')", exc)
-    with sync_playwright() as playwright:
-        try:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        except Error as exc:
-            require_or_skip("a Chromium that starts", exc)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 class PeerThread:

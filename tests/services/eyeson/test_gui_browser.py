@@ -9,9 +9,7 @@ camera draws a moving coloured pattern, so a tile with someone in it stands out 
 from __future__ import annotations
 
 import base64
-import contextlib
 import io
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,28 +17,20 @@ import httpx
 import numpy as np
 import pytest
 
+from tests.fixtures.browser import chromium
 from tests.fixtures.live import wait_for
-from tests.fixtures.required import require_or_skip
 from tests.services.eyeson.live_server import LiveEyeson, live_eyeson
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
+MEDIA_ARGS = (
     "--use-fake-device-for-media-stream",  # a generated camera picture and a beeping microphone
     "--use-fake-ui-for-media-stream",  # camera and microphone allowed without asking
     "--disable-features=WebRtcHideLocalIpsWithMdns",  # plain IP host candidates, which the server can reach
     "--allow-loopback-in-peer-connection",  # the server offers 127.0.0.1 only
-]
+)
 BACKGROUND = (0x12, 0x12, 0x12)  # the room's default background colour
 WAIT_MS = 30_000
 # The room's picture as it is decoded (not as the page scales it): the remote video drawn on a canvas.
@@ -57,27 +47,6 @@ VIDEO_PLAYING = """() => {
   const video = document.getElementById("remote");
   return video.videoWidth > 0 && video.currentTime > 0.5 && !video.paused;
 }"""
-
-
-@contextlib.contextmanager
-def chromium() -> Iterator[Browser]:
-    """A headless Chromium; each test page gets its own context (its own profile, like another person).
-    Started after the server: Playwright's sync API holds an event loop on this thread while it runs."""
-    if not CHROMIUM.exists():
-        require_or_skip(f"Chromium ({CHROMIUM}; apt-get install chromium)")
-    try:
-        from playwright.sync_api import Error, sync_playwright
-    except ImportError as exc:
-        require_or_skip("Playwright (pip install -e '.[test]')", exc)
-    with sync_playwright() as playwright:
-        try:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        except Error as exc:
-            require_or_skip("a Chromium that starts", exc)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 class Person:
@@ -149,7 +118,7 @@ def filled(image: Any, box: tuple[int, int, int, int]) -> float:
 
 
 def test_host_and_guest_meet_in_chromium(tmp_path: Path) -> None:
-    with live_eyeson(tmp_path, eyeson_width=640, eyeson_height=480) as server, chromium() as browser:
+    with live_eyeson(tmp_path, eyeson_width=640, eyeson_height=480) as server, chromium(*MEDIA_ARGS) as browser:
         # The composer (sfu_mode disabled): the checks below read the tiles; with the default ptp each of the two
         # would get the other's camera full screen.
         fields = {"user[name]": "Hanna Host", "name": "Browser room", "options[sfu_mode]": "disabled"}

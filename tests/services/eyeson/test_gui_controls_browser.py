@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.browser import chromium
 from tests.fixtures.live import wait_for
 from tests.services.eyeson.live_server import LiveEyeson, live_eyeson
-from tests.services.eyeson.test_gui_browser import VIDEO_PLAYING, WAIT_MS, Person, chromium, filled
+from tests.services.eyeson.test_gui_browser import MEDIA_ARGS, VIDEO_PLAYING, WAIT_MS, Person, filled
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(150)]
 W, H = 640, 480
@@ -58,7 +59,7 @@ def recordings(server: LiveEyeson, room_id: str) -> list[dict[str, Any]]:
 
 
 def test_record_and_share_a_screen_from_the_page(tmp_path: Path) -> None:
-    with live_eyeson(tmp_path, eyeson_width=W, eyeson_height=H) as server, chromium() as browser:
+    with live_eyeson(tmp_path, eyeson_width=W, eyeson_height=H) as server, chromium(*MEDIA_ARGS) as browser:
         # The composer with two people too (no SFU shortcut), so that the picture always has the tiles.
         fields = {"user[name]": "Hanna Host", "name": "Controls", "options[sfu_mode]": "disabled"}
         room = server.call("POST", "rooms", 201, key=True, data=fields)

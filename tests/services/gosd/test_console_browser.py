@@ -23,10 +23,11 @@ from mediaplane.core.runtime import open_runtime
 from mediaplane.core.tenant.service import tenant_service
 from mediaplane.services.gosd import spec as gosd_spec
 from tests.conftest import make_settings
+from tests.fixtures.browser import NO_SIDEWAYS_SCROLL, chromium
 from tests.fixtures.servers import free_port, serve_in_thread
 from tests.services.gosd.agent.live import CLIENT_ID, CLIENT_SECRET, LiveGosd, start_agent, stop_agent
 from tests.services.gosd.conftest import OPTIONS
-from tests.services.rig.test_console_browser import NO_SIDEWAYS_SCROLL, chromium, text
+from tests.services.rig.test_console_browser import text
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 PASSWORD = "correct horse battery"

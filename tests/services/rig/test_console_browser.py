@@ -26,27 +26,18 @@ from mediaplane.core.tenant.service import tenant_service
 from mediaplane.kit.ffmpeg import find_ffmpeg
 from mediaplane.services.rig import spec as rig_spec
 from tests.conftest import make_settings
+from tests.fixtures.browser import NO_SIDEWAYS_SCROLL, chromium
 from tests.fixtures.live import publishing
 from tests.fixtures.required import require_or_skip
 from tests.fixtures.servers import free_port, serve_in_thread
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Page
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
-]
 PASSWORD = "correct horse battery"
 RIG_PASSWORD = "Hop0nTh4tM4ng0Tree"
 WAIT_MS = 30_000
-NO_SIDEWAYS_SCROLL = "() => document.documentElement.scrollWidth <= window.innerWidth"
 PLAYING = "() => { const v = document.querySelector('video'); return v.currentTime > 1 && !v.paused; }"
 
 
@@ -87,26 +78,6 @@ def live_server(tmp_path: Path) -> Iterator[tuple[str, int]]:
         )
         assert created.status_code == 200, created.text
         yield url, rtmp_port
-
-
-@contextlib.contextmanager
-def chromium() -> Iterator[Browser]:
-    """Started after the server: Playwright's sync API holds an event loop on this thread while it runs."""
-    if not CHROMIUM.exists():
-        require_or_skip(f"Chromium ({CHROMIUM}; apt-get install chromium)")
-    try:
-        from playwright.sync_api import Error, sync_playwright
-    except ImportError as exc:
-        require_or_skip("Playwright (pip install -e '.[test]')", exc)
-    with sync_playwright() as playwright:
-        try:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        except Error as exc:
-            require_or_skip("a Chromium that starts", exc)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @contextlib.contextmanager

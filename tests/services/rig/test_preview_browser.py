@@ -6,32 +6,19 @@ The browser is the system's Chromium (Debian's `chromium`), driven by Playwright
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.fixtures.browser import chromium_profile
 from tests.fixtures.live import publishing, wait_for
-from tests.fixtures.required import require_or_skip
 from tests.services.rig.live_server import LiveRig, live_rig
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Page
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
-]
 PLAYING_PAST = (
     "(seconds) => { const v = document.querySelector('video'); return v.currentTime > seconds && !v.paused; }"
 )
@@ -40,29 +27,6 @@ PLAYER_STATE = """() => {
   return {time: video.currentTime, width: video.videoWidth, height: video.videoHeight, paused: video.paused,
           status: document.getElementById("state").textContent, error: video.error && video.error.message};
 }"""
-
-
-@contextlib.contextmanager
-def chromium(profile: Path) -> Iterator[BrowserContext]:
-    """A headless Chromium with a new, empty profile. Started after the rig server: Playwright's sync API holds
-    an event loop on this thread while it runs, and the server's setup runs its own."""
-    if not CHROMIUM.exists():
-        require_or_skip(f"Chromium ({CHROMIUM}; apt-get install chromium)")
-    try:
-        from playwright.sync_api import Error, sync_playwright
-    except ImportError as exc:
-        require_or_skip("Playwright (pip install -e '.[test]')", exc)
-    with sync_playwright() as playwright:
-        try:
-            context = playwright.chromium.launch_persistent_context(
-                str(profile), executable_path=str(CHROMIUM), headless=True, args=ARGS
-            )
-        except Error as exc:
-            require_or_skip("a Chromium that starts", exc)
-        try:
-            yield context
-        finally:
-            context.close()
 
 
 class Watched:
@@ -80,7 +44,7 @@ class Watched:
 
 
 def test_the_preview_plays_in_chromium(tmp_path: Path) -> None:
-    with live_rig(tmp_path) as rig, chromium(tmp_path / "chromium-profile") as browser:
+    with live_rig(tmp_path) as rig, chromium_profile(tmp_path / "chromium-profile") as browser:
         stream = rig.call("POST", "/streams/")
         sid = stream["id"]
         with publishing(rig.publish_url(stream["streamKey"])):
