@@ -3,55 +3,35 @@ second, sent when they change)."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import APIRouter, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import StreamingResponse
 
 from mediaplane.console import CurrentConsole
+from mediaplane.console.live import event_stream, live_events
 from mediaplane.core.runtime import Runtime
 from mediaplane.kit.errors import NotFound
 from mediaplane.services.eyeson.console.data import live_state, recordings_of, room_rows
 
 router = APIRouter()
-POLL_SECONDS = 1.0
-KEEPALIVE_SECONDS = 15.0
-# A stream of events ends after this long; the browser reconnects at once, and the reconnect checks the
-# session again (a signed-out session gets no more events).
-LIFETIME_SECONDS = 300.0
 
 
-async def state_events(
-    request: Request, runtime: Runtime, instance_id: str, meeting_id: str | None
-) -> AsyncIterator[str]:
-    yield "retry: 1000\n\n"
-    sent = None
-    started = last = time.monotonic()
-    while time.monotonic() - started < LIFETIME_SECONDS:
-        async with runtime.db.session() as session:  # one short read each time: no transaction held open
-            rows = await room_rows(session, instance_id, meeting_id)
-            recordings = (
-                await recordings_of(session, instance_id, rows[0].meeting.room_id) if meeting_id and rows else []
-            )
-            state = json.dumps(live_state(rows, recordings))
-        if state != sent:
-            yield f"event: state\ndata: {state}\n\n"
-            sent, last = state, time.monotonic()
-        elif time.monotonic() - last >= KEEPALIVE_SECONDS:
-            yield ": keepalive\n\n"
-            last = time.monotonic()
-        if await request.is_disconnected():
-            return
-        await asyncio.sleep(POLL_SECONDS)
+def state_events(request: Request, runtime: Runtime, instance_id: str, meeting_id: str | None) -> AsyncIterator[str]:
+    """The rooms' state (or one room's, with its recordings), as server-sent events (console/live.py)."""
+
+    async def snapshot(session: AsyncSession) -> Any:
+        rows = await room_rows(session, instance_id, meeting_id)
+        room_id = rows[0].meeting.room_id if meeting_id and rows else None
+        return live_state(rows, await recordings_of(session, instance_id, room_id) if room_id else [])
+
+    return event_stream(request, runtime, snapshot)
 
 
 def _event_stream(ctx: CurrentConsole, meeting_id: str | None) -> StreamingResponse:
-    events = state_events(ctx.request, ctx.runtime, ctx.instance.id, meeting_id)
-    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return StreamingResponse(events, media_type="text/event-stream", headers=headers)
+    return live_events(state_events(ctx.request, ctx.runtime, ctx.instance.id, meeting_id))
 
 
 @router.get("/events")

@@ -4,17 +4,14 @@ CSP plays only its own origin)."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import time
-from collections.abc import AsyncIterator
+from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response, StreamingResponse
 
 from mediaplane.console import CurrentConsole
-from mediaplane.core.instance.models import Instance
-from mediaplane.core.runtime import Runtime
+from mediaplane.console.live import event_stream, live_events
 from mediaplane.services.gosd import live
 from mediaplane.services.gosd.console.data import id_of, is_video, live_state
 from mediaplane.services.gosd.errors import GosdError
@@ -22,35 +19,15 @@ from mediaplane.services.gosd.models import GosdPoint
 from mediaplane.services.gosd.repository import PointRepository
 
 router = APIRouter()
-POLL_SECONDS = 1.0
-KEEPALIVE_SECONDS = 15.0
-# A stream of events ends after this long; the browser reconnects at once and the session is checked again.
-LIFETIME_SECONDS = 300.0
 NO_CACHE = {"Cache-Control": "no-cache"}
-
-
-async def state_events(request: Request, runtime: Runtime, instance: Instance) -> AsyncIterator[str]:
-    yield "retry: 1000\n\n"
-    sent = None
-    started = last = time.monotonic()
-    while time.monotonic() - started < LIFETIME_SECONDS:
-        async with runtime.db.session() as session:  # one short read each time: no transaction held open
-            state = json.dumps(await live_state(session, runtime, instance))
-        if state != sent:
-            yield f"event: state\ndata: {state}\n\n"
-            sent, last = state, time.monotonic()
-        elif time.monotonic() - last >= KEEPALIVE_SECONDS:
-            yield ": keepalive\n\n"
-            last = time.monotonic()
-        if await request.is_disconnected():
-            return
-        await asyncio.sleep(POLL_SECONDS)
 
 
 @router.get("/events")
 async def events(ctx: CurrentConsole) -> StreamingResponse:
-    stream = state_events(ctx.request, ctx.runtime, ctx.instance)
-    return StreamingResponse(stream, media_type="text/event-stream", headers={**NO_CACHE, "X-Accel-Buffering": "no"})
+    async def snapshot(session: AsyncSession) -> Any:
+        return await live_state(session, ctx.runtime, ctx.instance)
+
+    return live_events(event_stream(ctx.request, ctx.runtime, snapshot))
 
 
 def _not_yet(message: str) -> Response:

@@ -3,15 +3,15 @@ a second, sent when they change), and the HLS preview of a live stream, served t
 
 from __future__ import annotations
 
-import asyncio
-import json
-import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import APIRouter, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response, StreamingResponse
 
 from mediaplane.console import CurrentConsole
+from mediaplane.console.live import event_stream, live_events
 from mediaplane.core.ingest import preview_playlist, preview_segment, renamed_segments, want_preview
 from mediaplane.core.runtime import Runtime
 from mediaplane.kit.errors import NotFound
@@ -21,38 +21,20 @@ from mediaplane.services.rig.preview import APP, SEGMENT
 from mediaplane.services.rig.repository import StreamRepository
 
 router = APIRouter()
-POLL_SECONDS = 1.0
-KEEPALIVE_SECONDS = 15.0
-# A stream of events ends after this long; the browser reconnects at once, and the reconnect checks the
-# session again (a signed-out session gets no more events).
-LIFETIME_SECONDS = 300.0
 NO_CACHE = {"Cache-Control": "no-cache"}
 
 
-async def state_events(
-    request: Request, runtime: Runtime, instance_id: str, stream_id: str | None
-) -> AsyncIterator[str]:
-    yield "retry: 1000\n\n"
-    sent = None
-    started = last = time.monotonic()
-    while time.monotonic() - started < LIFETIME_SECONDS:
-        async with runtime.db.session() as session:  # one short read each time: no transaction held open
-            state = json.dumps(live_state(await stream_rows(session, runtime, instance_id, stream_id)))
-        if state != sent:
-            yield f"event: state\ndata: {state}\n\n"
-            sent, last = state, time.monotonic()
-        elif time.monotonic() - last >= KEEPALIVE_SECONDS:
-            yield ": keepalive\n\n"
-            last = time.monotonic()
-        if await request.is_disconnected():
-            return
-        await asyncio.sleep(POLL_SECONDS)
+def state_events(request: Request, runtime: Runtime, instance_id: str, stream_id: str | None) -> AsyncIterator[str]:
+    """The streams' state (or one stream's), as server-sent events (console/live.py)."""
+
+    async def snapshot(session: AsyncSession) -> Any:
+        return live_state(await stream_rows(session, runtime, instance_id, stream_id))
+
+    return event_stream(request, runtime, snapshot)
 
 
 def _event_stream(ctx: CurrentConsole, stream_id: str | None) -> StreamingResponse:
-    events = state_events(ctx.request, ctx.runtime, ctx.instance.id, stream_id)
-    headers = {**NO_CACHE, "X-Accel-Buffering": "no"}
-    return StreamingResponse(events, media_type="text/event-stream", headers=headers)
+    return live_events(state_events(ctx.request, ctx.runtime, ctx.instance.id, stream_id))
 
 
 @router.get("/events")
