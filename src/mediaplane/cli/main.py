@@ -20,7 +20,7 @@ import typer
 from typer.core import TyperGroup
 
 from mediaplane import __version__
-from mediaplane.cli import catalog, config, instance, ops, server, tenant, token
+from mediaplane.cli import catalog, config, instance, ops, server, tenant, token, users
 from mediaplane.cli.errors import CliError
 from mediaplane.cli.output import Output
 from mediaplane.cli.state import CliState
@@ -179,6 +179,7 @@ def root(
 
 server.register(app)
 tenant.register(app)
+users.register(app)
 token.register(app)
 catalog.register(app)
 instance.register(app)

@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mediaplane.console.errors import install_console_errors
 from mediaplane.console.plugin import install_plugins
 from mediaplane.console.render import Templates
-from mediaplane.console.routes import account, catalog, home, instances, tokens
+from mediaplane.console.routes import account, catalog, home, instances, tokens, users
 from mediaplane.console.security import CONSOLE_PATH, PAGE_HEADERS
 from mediaplane.core.catalog import Registry
 from mediaplane.core.deps import RUNTIME_SCOPE_KEY
@@ -32,7 +32,7 @@ class ConsoleApp:
         self.app.state.dashboards = {}
         install_console_errors(self.app)
         self.app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-        for module in (home, account, tokens, catalog, instances):
+        for module in (home, account, tokens, users, catalog, instances):
             self.app.include_router(module.router)
         self._plugins_installed = False
 

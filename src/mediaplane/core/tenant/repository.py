@@ -29,3 +29,6 @@ class UserRepository(RepositoryBase[User]):
 
     async def list_for_tenant(self, tenant_id: str) -> Sequence[User]:
         return await self.get_all(select(User).where(User.tenant_id == tenant_id).order_by(User.username))
+
+    async def count_in_tenant(self, tenant_id: str) -> int:
+        return await self.count(select(User).where(User.tenant_id == tenant_id))
