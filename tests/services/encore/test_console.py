@@ -139,7 +139,9 @@ async def test_enqueue_watch_play_and_cancel(
 
     # A job that runs: its page lists the outputs (size, resolution, bitrate) and plays them.
     runtime.jobs.start_workers(1)
-    created = await console.post(f"{BOARD}/jobs", enqueue_form(media_server, output_folder="/usercontent/web"))
+    created = await console.post(
+        f"{BOARD}/jobs", enqueue_form(media_server, output_folder="/usercontent/web", packages="dash")
+    )
     found = JOB_ID.search(created.headers["location"])
     assert found
     job_id = found.group(1)
@@ -151,9 +153,20 @@ async def test_enqueue_watch_play_and_cancel(
     assert "clip_x264_400.mp4" in page.text and "160x120" in page.text and "kbit/s" in page.text
     assert "320x240" in page.text  # the analysed input
     video = f"{BOARD}/files/web/clip_x264_400.mp4"
-    assert f'<video id="player" controls playsinline preload="metadata" src="{video}"' in page.text
+    assert f'data-play="{video}" data-kind="mp4"' in page.text
     part = await console.client.get(video, headers={"range": "bytes=0-99"})
     assert part.status_code == 206 and part.headers["content-type"] == "video/mp4" and len(part.content) == 100
+    # The DASH package plays with dash.js; its segments resolve beside the manifest, with their types.
+    assert "/_static/vendor/dash.mediaplayer.min.js" in page.text and "hls.light.min.js" not in page.text
+    found = re.search(rf'<video id="player" [^>]*data-kind="dash" data-src="({BOARD}/files/[^"]+\.mpd)"', page.text)
+    assert found, "no DASH source"
+    manifest = await console.client.get(found.group(1))
+    assert manifest.status_code == 200 and manifest.headers["content-type"] == "application/dash+xml"
+    init = re.search(r'initialization="([^"$]+)\$RepresentationID\$\.m4s"', manifest.text)
+    assert init and "<BaseURL" not in manifest.text
+    segment = await console.client.get(f"{found.group(1).rsplit('/', 1)[0]}/{init.group(1)}0.m4s")
+    assert segment.status_code == 200 and segment.headers["content-type"] == "video/iso.segment"
+    assert "no DASH player" not in page.text
     listing = await console.client.get(f"{BOARD}/?status=SUCCESSFUL")
     assert job_id in listing.text and never not in listing.text
     assert 'value="100"' in listing.text

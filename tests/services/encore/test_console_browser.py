@@ -1,8 +1,8 @@
 """encore's dashboard in a real headless Chromium against a live server with a worker: sign in, open the
 instance's dashboard, enqueue a job of a short lavfi-made clip in one tab while another watches the jobs table
-fill in and its progress bar reach 100 % by server-sent events (never reloaded), open the job, play the MP4
-and the HLS package. Screenshots of each page are left under the test's tmp_path (screenshots/); the phone-sized
-pages are checked for sideways scrolling.
+fill in and its progress bar reach 100 % by server-sent events (never reloaded), open the job, play the HLS
+package, an MP4 and the DASH package. Screenshots of each page are left under the test's tmp_path
+(screenshots/); the phone-sized pages are checked for sideways scrolling.
 
 The browser is the system's Chromium (Debian's `chromium`), driven by Playwright; none is downloaded.
 """
@@ -31,6 +31,7 @@ from tests.fixtures.servers import free_port, serve_in_thread
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 PLAYING = "() => { const v = document.getElementById('player'); return v.readyState >= 2 && v.currentTime > 0.3; }"
 MARK = "() => window.stillTheSamePage === true"
+DASH_ATTACHED = "() => { const v = document.getElementById('player'); return v.dash && v.src.startsWith('blob:'); }"
 
 
 @contextlib.contextmanager
@@ -88,6 +89,7 @@ def test_the_encore_dashboard_in_chromium(tmp_path: Path, media_server: str) -> 
         form.get_by_label("Output folder").fill("/usercontent/web")
         form.get_by_label("Base name").fill("clip")
         form.get_by_label("HLS").check()
+        form.get_by_label("DASH").check()
         enqueuer.shot("enqueue")
         form.get_by_role("button", name="Enqueue").click()
         assert "The job is queued" in form.inner_text("main")
@@ -115,6 +117,11 @@ def test_the_encore_dashboard_in_chromium(tmp_path: Path, media_server: str) -> 
         page.wait_for_function(PLAYING)
         assert page.evaluate("() => document.getElementById('player').videoWidth") == 160
         watcher.shot("job-mp4")
+        # dash.js gives the <video> a MediaSource (a blob: URL), which starts it again from 0.
+        page.get_by_role("button", name="Play DASH package").click()
+        page.wait_for_function(DASH_ATTACHED)
+        page.wait_for_function(PLAYING)
+        watcher.shot("job-dash")
         assert watcher.problems == [] and enqueuer.problems == []
 
         # A phone: the dashboard's pages fit its width.

@@ -118,15 +118,16 @@ def output_views(job: EncoreJob, dashboard: str) -> list[OutputView]:
 class Source:
     label: str
     url: str
-    kind: str  # mp4 or hls
+    kind: str  # hls, dash or mp4
 
 
 def player_sources(job: EncoreJob, outputs: list[OutputView], dashboard: str) -> list[Source]:
-    """What the player offers: the HLS package first (all renditions), then each MP4."""
+    """What the player offers: the HLS and DASH packages first (all renditions), then each MP4."""
     sources = []
-    hls = file_url(dashboard, job.packages.get("hls"))
-    if hls:
-        sources.append(Source("HLS package", hls, "hls"))
+    for kind in ("hls", "dash"):
+        manifest = file_url(dashboard, job.packages.get(kind))
+        if manifest:
+            sources.append(Source(f"{kind.upper()} package", manifest, kind))
     sources += [Source(o.name, o.url, "mp4") for o in outputs if o.playable and o.url and o.kind == "video"]
     sources += [Source(o.name, o.url, "mp4") for o in outputs if o.playable and o.url and o.kind == "audio"]
     return sources

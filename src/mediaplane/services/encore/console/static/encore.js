@@ -63,16 +63,28 @@ function follow(board) {
   window.addEventListener("pagehide", () => events.close());
 }
 
-function play(video, url, kind) {
+function stopPlayer(video) {
   if (video.hls) { video.hls.destroy(); video.hls = null; }
+  if (video.dash) { video.dash.destroy(); video.dash = null; }
+}
+
+function play(video, url, kind) {
+  stopPlayer(video);
+  const status = document.getElementById("player-status");
   if (kind === "hls" && window.Hls && Hls.isSupported()) {
     const hls = new Hls({ enableWorker: false });  // the console's policy allows no blob: workers
     hls.loadSource(url);
     hls.attachMedia(video);
     video.hls = hls;
   } else if (kind === "hls" && !video.canPlayType("application/vnd.apple.mpegurl")) {
-    document.getElementById("player-status").textContent = "This browser cannot play HLS.";
-    return;
+    status.textContent = "This browser cannot play HLS.";
+  } else if (kind === "dash" && window.dashjs && (window.MediaSource || window.ManagedMediaSource)) {
+    video.removeAttribute("src");
+    const dash = dashjs.MediaPlayer().create();
+    dash.initialize(video, url, false);
+    video.dash = dash;
+  } else if (kind === "dash") {
+    status.textContent = "This browser cannot play DASH.";
   } else {
     video.src = url;
   }
@@ -83,12 +95,14 @@ document.addEventListener("DOMContentLoaded", () => {
   if (board && window.EventSource) follow(board);
   const video = document.getElementById("player");
   if (!video) return;
-  if (video.dataset.kind === "hls") play(video, video.dataset.src, "hls");
+  if (video.dataset.kind !== "mp4") play(video, video.dataset.src, video.dataset.kind);
   for (const button of document.querySelectorAll("button[data-play]")) {
     button.addEventListener("click", () => {
       play(video, button.dataset.play, button.dataset.kind);
       document.getElementById("player-status").textContent = `Selected: ${button.dataset.label}`;
-      video.play().catch(() => {});
+      // dash.js sets the <video>'s source only once it has read the manifest, which would stop a play() now.
+      const start = () => video.play().catch(() => {});
+      if (video.dash) video.addEventListener("canplay", start, { once: true }); else start();
     });
   }
 });
