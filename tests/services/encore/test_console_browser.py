@@ -1,8 +1,9 @@
-"""encore's dashboard in a real headless Chromium against a live server with a worker: sign in, open the
-instance's dashboard, enqueue a job of a short lavfi-made clip in one tab while another watches the jobs table
-fill in and its progress bar reach 100 % by server-sent events (never reloaded), open the job, play the HLS
-package, an MP4 and the DASH package. Screenshots of each page are left under the test's tmp_path
-(screenshots/); the phone-sized pages are checked for sideways scrolling.
+"""encore's dashboard in a real headless Chromium against a live server with a worker: sign in, create an
+instance from the catalog's encore form and open its dashboard from the instance's page, enqueue a job of a short
+lavfi-made clip in one tab while another watches the jobs table fill in and its progress bar reach 100 % by
+server-sent events (never reloaded), open the job, play the HLS package, an MP4 and the DASH package. Screenshots
+of each page are left under the test's tmp_path (screenshots/); the phone-sized pages are checked for sideways
+scrolling.
 
 The browser is the system's Chromium (Debian's `chromium`), driven by Playwright; none is downloaded.
 """
@@ -14,7 +15,6 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from mediaplane.app import create_app
@@ -35,44 +35,50 @@ DASH_ATTACHED = "() => { const v = document.getElementById('player'); return v.d
 
 
 @contextlib.contextmanager
-def live_encore(tmp_path: Path, media_server: str) -> Iterator[str]:
-    """`serve` with encore and one worker on a free port; tenant acme (password set) with the instance `demo`."""
+def live_encore(tmp_path: Path) -> Iterator[str]:
+    """`serve` with encore and one worker on a free port; tenant acme with a password and no instance yet."""
     port = free_port()
     settings = make_settings(
         tmp_path / "data", f"sqlite+aiosqlite:///{tmp_path / 'console.db'}", port=port, run_workers=True, workers=1
     )
     registry = Registry([encore_spec])
 
-    async def tenant() -> str:
+    async def tenant() -> None:
         runtime = await open_runtime(settings, registry=registry)
         try:
             async with runtime.db.session() as session:
-                created = await tenant_service.create(session, runtime, "acme", password=PASSWORD)
-            return created.token
+                await tenant_service.create(session, runtime, "acme", password=PASSWORD)
         finally:
             await runtime.close()
 
-    pat = asyncio.run(tenant())
+    asyncio.run(tenant())
     with serve_in_thread(create_app(settings, registry=registry), port) as url:
-        sat = httpx.post(f"{url}/servicetoken", headers={"x-pat-jwt": f"Bearer {pat}"}, json={"serviceId": "encore"})
-        instance = httpx.post(
-            f"{url}/encoreinstance",
-            headers={"x-jwt": f"Bearer {sat.json()['token']}"},
-            json={"name": "demo", "profilesUrl": f"{media_server}/media/profiles.yml", "concurrency": "1"},
-        )
-        assert instance.status_code == 200, instance.text
         yield url
 
 
 def test_the_encore_dashboard_in_chromium(tmp_path: Path, media_server: str) -> None:
     shots = tmp_path / "screenshots"
     shots.mkdir()
-    with live_encore(tmp_path, media_server) as url, chromium() as browser:
+    with live_encore(tmp_path) as url, chromium() as browser:
         context = browser.new_context(viewport={"width": 1100, "height": 800})
         watcher = Visit(context, shots, "desktop")
         page = watcher.page
-        page.goto(f"{url}/console/instances/encore/demo")
+        page.goto(f"{url}/console/catalog")
         watcher.sign_in(PASSWORD)
+        page.wait_for_url(f"{url}/console/catalog")
+
+        # The instance from the encore card's form, then its dashboard from the instance's page.
+        page.get_by_role("link", name="Create queue of SVT Encore").click()
+        page.get_by_label("Name").fill("demo")
+        page.get_by_label("Profiles URL").fill(f"{media_server}/media/profiles.yml")
+        page.get_by_label("Concurrency").fill("1")
+        watcher.shot("create")
+        page.get_by_role("button", name="Create queue").click()
+        assert "created" in page.inner_text("h1")
+        page.get_by_role("link", name="Open the instance").click()
+        assert page.inner_text("#health") == "running"
+        assert page.inner_text("#instance-url") == f"{url}/encore/acme-demo/"
+        watcher.shot("instance")
         page.get_by_role("link", name="Jobs", exact=True).click()
         page.wait_for_url(f"{url}/console/encore/demo/")
         assert "No jobs yet" in page.inner_text("main")

@@ -1,8 +1,9 @@
 """gosd's dashboard in a real headless Chromium against a live server with its embedded MQTT broker and job
 workers: sign in, see a node come online (with its status) when the real node agent connects, create a plan
 (a Lua error first: Lua's message beside the field), run it and watch the job reach succeeded and its log
-appear without a reload, then run a long plan and cancel its job after the confirmation. Screenshots of every
-page are left under tmp_path (screenshots/).
+appear without a reload, then run a long plan and cancel its job after the confirmation. The node has a
+livestream_hls point and its agent publishes a test pattern to the RTMP ingest: the node page's player plays it
+(through the dashboard's own HLS routes). Screenshots of every page are left under tmp_path (screenshots/).
 
 The browser is the system's Chromium (Debian's `chromium`), driven by Playwright; none is downloaded.
 """
@@ -19,11 +20,13 @@ import pytest
 
 from mediaplane.app import create_app
 from mediaplane.core.catalog import Registry
+from mediaplane.core.ingest.nginx import NginxNotFound, find_nginx
 from mediaplane.core.runtime import open_runtime
 from mediaplane.core.tenant.service import tenant_service
 from mediaplane.services.gosd import spec as gosd_spec
 from tests.conftest import make_settings
 from tests.fixtures.browser import NO_SIDEWAYS_SCROLL, chromium
+from tests.fixtures.required import require_or_skip
 from tests.fixtures.servers import free_port, serve_in_thread
 from tests.services.gosd.agent.live import CLIENT_ID, CLIENT_SECRET, LiveGosd, start_agent, stop_agent
 from tests.services.gosd.conftest import OPTIONS
@@ -41,11 +44,16 @@ FLIGHT = """function main(plan)
 end
 """
 LONG = 'function main(plan)\n  print("waiting")\n  sleep("60s")\nend\n'
+CAM = {"name": "cam", "type": "livestream_hls"}
+# The player has decoded frames and its clock moves on from where it was (`since`).
+PLAYING = """(since) => { const v = document.querySelector('[data-point] video');
+  return v.readyState >= 2 && v.currentTime > since + 0.5 && !v.paused; }"""
 
 
 @contextlib.contextmanager
 def live_server(tmp_path: Path) -> Iterator[tuple[str, LiveGosd]]:
-    """`serve` with gosd, its embedded broker and job workers; tenant acme (console password) with fleet `fleet`."""
+    """`serve` with gosd, its embedded broker, job workers and RTMP ingest; tenant acme (console password) with
+    fleet `fleet`."""
     settings = make_settings(
         tmp_path / "data",
         f"sqlite+aiosqlite:///{tmp_path / 'gosd.db'}",
@@ -54,7 +62,15 @@ def live_server(tmp_path: Path) -> Iterator[tuple[str, LiveGosd]]:
         mqtt_port=free_port(),
         workers=2,
         run_workers=True,
+        rtmp_enabled=True,
+        rtmp_port=free_port(),
+        rtmp_heartbeat_seconds=1,
+        ingest_node="node-a",
     )
+    try:
+        find_nginx(settings.nginx_path, settings.nginx_modules_dir)
+    except NginxNotFound as exc:
+        require_or_skip("nginx with the RTMP module", exc)
     registry = Registry([gosd_spec])
 
     async def tenant() -> str:
@@ -87,10 +103,12 @@ def test_the_gosd_dashboard_in_chromium(tmp_path: Path) -> None:
     count = 0
     problems: list[str] = []
     with live_server(tmp_path) as (url, gosd), chromium() as browser:
-        node_id, secret = gosd.node("air")
+        node_id, secret = gosd.node("air", [CAM])
         page = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
         page.set_default_timeout(WAIT_MS)
         page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+        played: list[str] = []  # video the page got (200s)
+        page.on("response", lambda r: played.append(r.url) if "/video/" in r.url and r.ok else None)
 
         def shot(name: str) -> None:
             nonlocal count
@@ -110,7 +128,7 @@ def test_the_gosd_dashboard_in_chromium(tmp_path: Path) -> None:
 
         # Online without a reload when the real agent connects, with its status.
         page.evaluate("() => { window.stayed = true; }")
-        agent = start_agent(gosd, node_id, secret)
+        agent = start_agent(gosd, node_id, secret, "--video", "lavfi")  # the last --video wins
         try:
             page.wait_for_function(f'() => document.querySelector("{presence}").textContent === "online"')
             status = f"[data-node='{node_id}'] [data-field=telemetry]"
@@ -122,6 +140,17 @@ def test_the_gosd_dashboard_in_chromium(tmp_path: Path) -> None:
                 "() => document.querySelector('[data-field=telemetry-list]').textContent.includes('lat')"
             )
             assert text(page, "h1 [data-field=presence]") == "online"
+            # The agent's test pattern plays in the page, through the dashboard's HLS routes.
+            page.wait_for_function(
+                "() => document.querySelector('[data-point] [data-field=live]').textContent === 'live'"
+            )
+            page.wait_for_function(PLAYING, arg=0)
+            since = page.evaluate("() => document.querySelector('[data-point] video').currentTime")
+            page.wait_for_function(PLAYING, arg=since)
+            assert text(page, "[data-point] [data-field=video]") == "Playing the live video."
+            video = f"{board}points/"
+            assert any(u.startswith(video) and u.endswith("/index.m3u8") for u in played), played
+            assert any(u.startswith(video) and u.endswith(".ts") for u in played), played
             shot("node")
 
             # A plan: Lua's compile error first, beside the field, then the good script.
