@@ -170,12 +170,17 @@ class TestInstances:
         assert "https://example.invalid/notes" in page.text  # the service's own documentation
         assert 'id="health">running<' in page.text and "instance demo created" in page.text
         assert 'href="/console/notes/demo/">Notes board<' in page.text  # the dashboard plug-in
+        r = await console.post("/console/instances/notes/demo/restart", token=await console.csrf())
+        assert (r.status_code, r.headers["location"]) == (303, "/console/instances/notes/demo?done=restarted")
+        restarted = await console.client.get(r.headers["location"])
+        assert "The instance is restarted." in restarted.text and "instance restarted" in restarted.text
+        hooks = registry.get("notes").hooks  # type: ignore[union-attr]
+        assert isinstance(hooks, NoteHooks) and hooks.restarted == ["demo"]
         confirm = await console.client.get("/console/instances/notes/demo/remove")
         assert "cannot be undone" in confirm.text
         r = await console.post("/console/instances/notes/demo/remove", token=await console.csrf())
         assert (r.status_code, r.headers["location"]) == (303, "/console/instances?done=removed")
-        hooks = registry.get("notes").hooks  # type: ignore[union-attr]
-        assert isinstance(hooks, NoteHooks) and hooks.deleted == ["demo"]
+        assert hooks.deleted == ["demo"]
         assert (await console.client.get("/console/instances/notes/demo")).status_code == 404
 
 
@@ -200,6 +205,7 @@ class TestIsolation:
             assert (await console.client.get(path)).status_code == 404, path
         for path in (
             "/console/instances/notes/mine/remove",
+            "/console/instances/notes/mine/restart",
             f"/console/tokens/{acme_pat.id}/revoke",
             "/console/notes/mine/ping",
         ):

@@ -12,6 +12,7 @@ NOTICES = {
     "password": "Your password is changed. Your other sessions were signed out.",
     "revoked": "The token is revoked: it no longer works, nor do the service tokens made with it.",
     "removed": "The instance is removed, with its data.",
+    "restarted": "The instance is restarted.",
 }
 
 

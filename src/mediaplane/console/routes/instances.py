@@ -105,7 +105,19 @@ async def describe(
         health=health,
         logs=logs[-LOG_LINES:],
         dashboard=dashboards.get(spec.id),
+        notice=notice(request),
     )
+
+
+@router.post("/instances/{service_id}/{name}/restart")
+async def restart(
+    service_id: str, name: str, request: Request, signed: SignedInDep, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    """What `mediaplane restart` and the API's restart do: the service's own restart of the instance."""
+    spec, instance = await instance_of(session, runtime, signed, service_id, name)
+    await instance_service.restart(session, runtime, spec, instance)
+    page = f"{console_root(request)}/instances/{spec.id}/{instance.name}"
+    return RedirectResponse(f"{page}?done=restarted", status_code=303)
 
 
 @router.get("/instances/{service_id}/{name}/remove")
