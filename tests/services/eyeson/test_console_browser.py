@@ -25,7 +25,7 @@ from mediaplane.core.runtime import open_runtime
 from mediaplane.core.tenant.service import tenant_service
 from mediaplane.services.eyeson import spec as eyeson_spec
 from tests.conftest import make_settings
-from tests.fixtures.browser import NO_SIDEWAYS_SCROLL, chromium
+from tests.fixtures.browser import NO_SIDEWAYS_SCROLL, Screenshots, chromium, sign_in_at
 from tests.fixtures.servers import free_port, serve_in_thread
 from tests.fixtures.webrtc import RED, Peer
 
@@ -114,7 +114,6 @@ def text(page: Page, selector: str) -> str:
 def test_the_eyeson_dashboard_in_chromium(tmp_path: Path) -> None:
     shots = tmp_path / "screenshots"
     shots.mkdir()
-    count = 0
     problems: list[str] = []
     peer = PeerThread()
     try:
@@ -124,18 +123,10 @@ def test_the_eyeson_dashboard_in_chromium(tmp_path: Path) -> None:
             page.set_default_timeout(WAIT_MS)
             page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
 
-            def shot(name: str) -> None:
-                nonlocal count
-                count += 1
-                page.screenshot(path=shots / f"{count:02d}-{name}.png", full_page=True)
+            shot = Screenshots(page, shots)
 
             board = f"{url}/console/eyeson/team/"
-            page.goto(board)
-            page.get_by_label("Tenant").fill("acme")
-            page.get_by_label("Username").fill("admin")
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
-            page.wait_for_url(board)
+            sign_in_at(page, board, PASSWORD)
             assert "No room is running now." in text(page, "main")
             shot("empty")
 

@@ -25,7 +25,7 @@ from mediaplane.core.runtime import open_runtime
 from mediaplane.core.tenant.service import tenant_service
 from mediaplane.services.gosd import spec as gosd_spec
 from tests.conftest import make_settings
-from tests.fixtures.browser import NO_SIDEWAYS_SCROLL, chromium
+from tests.fixtures.browser import NO_SIDEWAYS_SCROLL, Screenshots, chromium, sign_in_at
 from tests.fixtures.required import require_or_skip
 from tests.fixtures.servers import free_port, serve_in_thread
 from tests.services.gosd.agent.live import CLIENT_ID, CLIENT_SECRET, LiveGosd, start_agent, stop_agent
@@ -100,7 +100,6 @@ def live_server(tmp_path: Path) -> Iterator[tuple[str, LiveGosd]]:
 def test_the_gosd_dashboard_in_chromium(tmp_path: Path) -> None:
     shots = tmp_path / "screenshots"
     shots.mkdir()
-    count = 0
     problems: list[str] = []
     with live_server(tmp_path) as (url, gosd), chromium() as browser:
         node_id, secret = gosd.node("air", [CAM])
@@ -110,18 +109,10 @@ def test_the_gosd_dashboard_in_chromium(tmp_path: Path) -> None:
         played: list[str] = []  # video the page got (200s)
         page.on("response", lambda r: played.append(r.url) if "/video/" in r.url and r.ok else None)
 
-        def shot(name: str) -> None:
-            nonlocal count
-            count += 1
-            page.screenshot(path=shots / f"{count:02d}-{name}.png", full_page=True)
+        shot = Screenshots(page, shots)
 
         board = f"{url}/console/gosd/fleet/"
-        page.goto(board)
-        page.get_by_label("Tenant").fill("acme")
-        page.get_by_label("Username").fill("admin")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(board)
+        sign_in_at(page, board, PASSWORD)
         presence = f"[data-node='{node_id}'] [data-field=presence]"
         assert text(page, presence) == "offline" and "No plans yet" in text(page, "main")
         shot("offline")

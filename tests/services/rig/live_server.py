@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from mediaplane.app import create_app
+from mediaplane.config import Settings
 from mediaplane.core.catalog import Registry
 from mediaplane.core.ingest.nginx import NginxNotFound, find_nginx
 from mediaplane.services.rig import spec as rig_spec
@@ -40,9 +41,8 @@ class LiveRig:
         return f"rtmp://127.0.0.1:{self.rtmp_port}/rig/{key}"
 
 
-@contextlib.contextmanager
-def live_rig(tmp_path: Path, **options: str) -> Iterator[LiveRig]:
-    port, rtmp_port = free_port(), free_port()
+def rig_settings(tmp_path: Path, port: int, rtmp_port: int) -> Settings:
+    """`serve` with rig's RTMP ingest (nginx; skipped, or failed with CI=true, without it) and two job workers."""
     settings = make_settings(
         tmp_path / "data",
         f"sqlite+aiosqlite:///{tmp_path / 'rig.db'}",
@@ -58,6 +58,13 @@ def live_rig(tmp_path: Path, **options: str) -> Iterator[LiveRig]:
         find_nginx(settings.nginx_path, settings.nginx_modules_dir)
     except NginxNotFound as exc:
         require_or_skip("nginx with the RTMP module", exc)
+    return settings
+
+
+@contextlib.contextmanager
+def live_rig(tmp_path: Path, **options: str) -> Iterator[LiveRig]:
+    port, rtmp_port = free_port(), free_port()
+    settings = rig_settings(tmp_path, port, rtmp_port)
     registry = Registry([rig_spec])
     pat = admin_pat(settings, registry)
     with serve_in_thread(create_app(settings, registry=registry), port) as api:

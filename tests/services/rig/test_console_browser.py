@@ -20,16 +20,14 @@ import pytest
 
 from mediaplane.app import create_app
 from mediaplane.core.catalog import Registry
-from mediaplane.core.ingest.nginx import NginxNotFound, find_nginx
 from mediaplane.core.runtime import open_runtime
 from mediaplane.core.tenant.service import tenant_service
 from mediaplane.kit.ffmpeg import find_ffmpeg
 from mediaplane.services.rig import spec as rig_spec
-from tests.conftest import make_settings
-from tests.fixtures.browser import NO_SIDEWAYS_SCROLL, chromium
+from tests.fixtures.browser import NO_SIDEWAYS_SCROLL, Screenshots, chromium, sign_in_at
 from tests.fixtures.live import publishing
-from tests.fixtures.required import require_or_skip
 from tests.fixtures.servers import free_port, serve_in_thread
+from tests.services.rig.live_server import rig_settings
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -45,21 +43,7 @@ PLAYING = "() => { const v = document.querySelector('video'); return v.currentTi
 def live_server(tmp_path: Path) -> Iterator[tuple[str, int]]:
     """`serve` with rig and its RTMP ingest on free ports; tenant acme (console password) with instance `tv`."""
     port, rtmp_port = free_port(), free_port()
-    settings = make_settings(
-        tmp_path / "data",
-        f"sqlite+aiosqlite:///{tmp_path / 'rig.db'}",
-        port=port,
-        rtmp_enabled=True,
-        rtmp_port=rtmp_port,
-        rtmp_heartbeat_seconds=1,
-        ingest_node="node-a",
-        workers=2,
-        run_workers=True,
-    )
-    try:
-        find_nginx(settings.nginx_path, settings.nginx_modules_dir)
-    except NginxNotFound as exc:
-        require_or_skip("nginx with the RTMP module", exc)
+    settings = rig_settings(tmp_path, port, rtmp_port)
     registry = Registry([rig_spec])
 
     async def tenant() -> str:
@@ -113,7 +97,6 @@ def text(page: Page, selector: str) -> str:
 def test_the_rig_dashboard_in_chromium(tmp_path: Path) -> None:
     shots = tmp_path / "screenshots"
     shots.mkdir()
-    count = 0
     problems: list[str] = []
     with live_server(tmp_path) as (url, rtmp_port), chromium() as browser:
         context = browser.new_context(viewport={"width": 1100, "height": 900})
@@ -122,18 +105,10 @@ def test_the_rig_dashboard_in_chromium(tmp_path: Path) -> None:
         page.set_default_timeout(WAIT_MS)
         page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
 
-        def shot(name: str) -> None:
-            nonlocal count
-            count += 1
-            page.screenshot(path=shots / f"{count:02d}-{name}.png", full_page=True)
+        shot = Screenshots(page, shots)
 
         board = f"{url}/console/rig/tv/"
-        page.goto(board)
-        page.get_by_label("Tenant").fill("acme")
-        page.get_by_label("Username").fill("admin")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(board)
+        sign_in_at(page, board, PASSWORD)
         assert "First create a rig account" in text(page, "main")
         shot("empty")
 
