@@ -72,7 +72,15 @@ class AccountService:
         values = read(body, Text("oldPassword", min=8, max=PASSWORD_MAX), Text("newPassword", min=8, max=PASSWORD_MAX))
         if not await asyncio.to_thread(verify_password, account.password_hash, values["oldPassword"]):
             raise RigError(Code.UPDATE_FAILED, "Cannot update user password")
-        account.password_hash = await asyncio.to_thread(hash_password, values["newPassword"])
+        return await self._store_password(account, values["newPassword"])
+
+    async def set_password(self, account: RigAccount, body: dict[str, Any]) -> RigAccount:
+        """The instance owner's reset (the console): a new password without the old one."""
+        values = read(body, Text("newPassword", min=8, max=PASSWORD_MAX))
+        return await self._store_password(account, values["newPassword"])
+
+    async def _store_password(self, account: RigAccount, password: str) -> RigAccount:
+        account.password_hash = await asyncio.to_thread(hash_password, password)
         account.updated_at = self.runtime.clock.now()
         await self.session.flush()
         return account

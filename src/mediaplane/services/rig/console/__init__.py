@@ -1,5 +1,6 @@
 """rig's dashboard in the web console: the instance's streams with their live state, a live preview,
-destinations with the relay's state, key rotation and the ingest settings for OBS.
+destinations with the relay's state, enabling and disabling streams and destinations, key rotation, the ingest
+settings for OBS, and the instance's rig accounts (created, a password set).
 
 The signed-in tenant user owns the instance, so the dashboard acts for the instance as a whole: it shows the
 streams of every rig account of the instance and changes a stream through the service layer as its own

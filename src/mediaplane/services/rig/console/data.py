@@ -30,11 +30,15 @@ class StreamRow:
         return "offline" if self.stream.is_active else "inactive"
 
 
-def stream_id_of(value: str) -> str:
-    """A stream id from a path, or 404: a value no database would take (PostgreSQL refuses a NUL) is no id."""
+def path_id(value: str, missing: str) -> str:
+    """An id from a path, or 404: a value no database would take (PostgreSQL refuses a NUL) is no id."""
     if not (0 < len(value) <= 36 and value.isascii() and value.isprintable()):
-        raise NotFound("There is no such stream in this instance.")
+        raise NotFound(missing)
     return value
+
+
+def stream_id_of(value: str) -> str:
+    return path_id(value, "There is no such stream in this instance.")
 
 
 async def accounts_of(session: AsyncSession, instance_id: str) -> Sequence[RigAccount]:
@@ -66,6 +70,7 @@ async def stream_rows(
 def destination_state(row: RigDestination) -> dict[str, Any]:
     return {
         "id": row.id,
+        "active": row.is_active,
         "status": row.status if row.is_active else "off",
         "bitrateKbps": round(row.bitrate_kbps, 1),
         "reconnects": row.reconnects,
@@ -74,11 +79,15 @@ def destination_state(row: RigDestination) -> dict[str, Any]:
 
 
 def live_state(rows: Sequence[StreamRow]) -> dict[str, Any]:
-    """What the page updates: each stream's state and each destination's relay state (no keys)."""
+    """What the page updates: each stream's state and each destination's relay state (no keys), with what the
+    list needs to add a row for a stream made elsewhere."""
     return {
         "streams": [
             {
                 "id": row.stream.id,
+                "account": row.account.username,
+                "created": rfc3339(row.stream.created_at),
+                "active": row.stream.is_active,
                 "state": row.state,
                 "liveSince": rfc3339(row.stream.live_since) if row.live else None,
                 "destinations": [destination_state(d) for d in row.destinations],

@@ -1,8 +1,10 @@
 """The dashboard's pages and forms, under /console/rig/<instance>/. Every form posts and redirects (or shows
-itself again with rig's messages); the live parts (state, relay, preview) come from events.py."""
+itself again with rig's messages); the live parts (state, relay, preview) come from events.py, a rig account's
+password from accounts.py."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from fastapi import APIRouter
@@ -13,7 +15,7 @@ from mediaplane.console.deps import read_form, text
 from mediaplane.console.errors import PageError
 from mediaplane.kit.errors import NotFound
 from mediaplane.services.rig.accounts import AccountService
-from mediaplane.services.rig.console import events
+from mediaplane.services.rig.console import accounts, events
 from mediaplane.services.rig.console.data import StreamRow, accounts_of, live_state, stream_id_of, stream_rows
 from mediaplane.services.rig.console.forms import FormState, refused
 from mediaplane.services.rig.errors import RigError
@@ -23,6 +25,7 @@ from mediaplane.services.rig.targets import SERVICES
 
 router = APIRouter()
 router.include_router(events.router)
+router.include_router(accounts.router)
 STATIC = {"rig.js": "text/javascript", "rig.css": "text/css"}
 STATIC_DIR = Path(__file__).parent / "static"
 NOTICES = {
@@ -32,6 +35,11 @@ NOTICES = {
     "removed": "The destination is removed.",
     "rotated": "The stream has a new key; the old one no longer works. Update OBS with the key below.",
     "deleted": "The stream is deleted.",
+    "enabled": "The stream is enabled: publishing to its key is accepted.",
+    "disabled": "The stream is disabled: publishing to its key is refused until it is enabled again.",
+    "destination-on": "The destination is enabled: the stream is relayed there whenever it is live.",
+    "destination-off": "The destination is disabled: nothing is relayed there until it is enabled again.",
+    "password": "The rig account has a new password.",
 }
 ACCOUNT_FIELDS = ("username", "email", "password")
 DESTINATION_FIELDS = ("service", "rtmpUrl", "streamKey")
@@ -69,6 +77,7 @@ async def _streams_page(
         status_code=status,
         rows=rows,
         accounts=await accounts_of(ctx.session, ctx.instance.id),
+        streams_of=Counter(row.account.id for row in rows),
         account_form=account_form or FormState(),
         stream_error=stream_error,
         notice=_notice(ctx),
@@ -156,6 +165,46 @@ async def remove_destination(stream_id: str, destination_id: str, ctx: CurrentCo
     except RigError:
         raise NotFound("There is no such destination on this stream.") from None
     return _back(ctx, f"/streams/{row.stream.id}", "removed")
+
+
+async def _set_destination_active(ctx: ConsoleContext, stream_id: str, destination_id: str, active: bool) -> Response:
+    """As `mediaplane rig destinations enable|disable` (rig's PATCH with isActive)."""
+    row = await _row(ctx, stream_id)
+    try:
+        await _service(ctx, row).update_destination(row.stream.id, destination_id, {"isActive": active})
+    except RigError:
+        raise NotFound("There is no such destination on this stream.") from None
+    return _back(ctx, f"/streams/{row.stream.id}", "destination-on" if active else "destination-off")
+
+
+@router.post("/streams/{stream_id}/destinations/{destination_id}/enable")
+async def enable_destination(stream_id: str, destination_id: str, ctx: CurrentConsole) -> Response:
+    return await _set_destination_active(ctx, stream_id, destination_id, True)
+
+
+@router.post("/streams/{stream_id}/destinations/{destination_id}/disable")
+async def disable_destination(stream_id: str, destination_id: str, ctx: CurrentConsole) -> Response:
+    return await _set_destination_active(ctx, stream_id, destination_id, False)
+
+
+@router.post("/streams/{stream_id}/enable")
+async def enable_stream(stream_id: str, ctx: CurrentConsole) -> Response:
+    row = await _row(ctx, stream_id)
+    await _service(ctx, row).update(row.stream.id, {"isActive": True})
+    return _back(ctx, f"/streams/{row.stream.id}", "enabled")
+
+
+@router.get("/streams/{stream_id}/disable")
+async def disable_confirm(stream_id: str, ctx: CurrentConsole) -> Response:
+    row = await _row(ctx, stream_id)
+    return ctx.render("rig/confirm.html", row=row, action="disable", title="Disable the stream")
+
+
+@router.post("/streams/{stream_id}/disable")
+async def disable_stream(stream_id: str, ctx: CurrentConsole) -> Response:
+    row = await _row(ctx, stream_id)
+    await _service(ctx, row).update(row.stream.id, {"isActive": False})
+    return _back(ctx, f"/streams/{row.stream.id}", "disabled")
 
 
 @router.get("/streams/{stream_id}/rotate-key")
