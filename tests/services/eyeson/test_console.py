@@ -1,7 +1,8 @@
 """eyeson's dashboard in the console, through the app: a room started from the form, the owner's join link to
 the GUI, a peer's participant on the page, a recording started and stopped from the dashboard and its file
-served, a broadcast refused with eyeson's message beside the field, the webhook set and cleared, the live state
-the page receives, and nothing of another tenant's instance."""
+served, a broadcast refused with eyeson's message beside the field, join links for someone, a message sent to a
+meeting, a meeting ended for everyone, the API key rotated, the webhook set and cleared, the live state the
+pages receive, and nothing of another tenant's instance."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from starlette.types import Message
 from mediaplane.core.instance.models import Instance
 from mediaplane.core.runtime import Runtime
 from mediaplane.services.eyeson.console.events import state_events
+from mediaplane.services.eyeson.events import room_channel
 from mediaplane.services.eyeson.media import media_rooms
 from mediaplane.services.eyeson.models import EyesonMeeting, EyesonRecording, EyesonWebhook
 from mediaplane.services.eyeson.repository import EyesonRepository
@@ -124,6 +126,62 @@ async def test_a_room_from_the_form_and_its_recording(board: Console, runtime: R
     assert download.headers["content-disposition"].startswith("attachment;")
 
 
+async def test_join_links_a_message_and_the_end_of_a_meeting(board: Console, runtime: Runtime) -> None:
+    r = await board.post(f"{BOARD}/join-link", {"name": " ", "room": "standup"})
+    assert r.status_code == 400 and 'id="join-name-error">user[name] is required' in r.text
+    assert 'value="standup"' in r.text
+    r = await board.post(f"{BOARD}/join-link", {"name": "Ann", "room": "standup"})
+    assert r.status_code == 200, r.text
+    gui = re.search(r'id="gui-link"[^>]*>http://testserver/eyeson/acme-team/gui/\?([A-Za-z0-9]+)<', r.text)
+    assert gui and 'id="guest-link"' in r.text and "/eyeson/acme-team/gui/?guest=" in r.text
+    eyeson = api(board, runtime)
+    ann = await eyeson.ok("GET", f"/rooms/{gui.group(1)}")
+    assert (ann["user"]["name"], ann["room"]["id"], ann["ready"]) == ("Ann", "standup", True)
+    (meeting_id,) = ROOM_LINK.findall((await board.client.get(f"{BOARD}/")).text)
+    room = f"{BOARD}/rooms/{meeting_id}"
+    assert (
+        f'<option value="{ann["user"]["id"]}">Ann ({ann["user"]["id"]})</option>' in (await board.client.get(room)).text
+    )
+
+    # A chat message as Ann, through the access key the API gave for her: everyone in the meeting gets it.
+    async with runtime.events.subscribe(room_channel(meeting_id)) as observed:
+        r = await board.post(f"{room}/messages", {"user": ann["user"]["id"], "type": "chat", "content": "Hello"})
+        assert (r.status_code, r.headers["location"]) == (303, f"{room}?done=said")
+        said = await asyncio.wait_for(anext(aiter(observed)), 5)
+    assert (said["type"], said["content"], said["user_id"]) == ("chat", "Hello", ann["user"]["id"])
+    r = await board.post(f"{room}/messages", {"user": "", "type": "chat", "content": ""})
+    assert r.status_code == 400 and 'id="say-content-error">content is required' in r.text
+    r = await board.post(f"{room}/messages", {"user": "nobody", "type": "chat", "content": "Hi"})
+    assert r.status_code == 400 and 'id="say-user-error">user: choose someone' in r.text
+
+    # Ending the meeting asks first; then it ends for everyone, as DELETE /rooms/ROOM_ID does.
+    confirm = await board.client.get(f"{room}/stop")
+    assert confirm.status_code == 200 and f'action="{room}/stop"' in confirm.text
+    assert [m["id"] for m in await eyeson.ok("GET", "/rooms", key=API_KEY)] == ["standup"]
+    r = await board.post(f"{room}/stop")
+    assert (r.status_code, r.headers["location"]) == (303, f"{room}?done=ended")
+    assert await eyeson.ok("GET", "/rooms", key=API_KEY) == []
+    assert (await eyeson.request("GET", f"/rooms/{gui.group(1)}")).status_code == 410
+    assert "The meeting has ended for everyone" in (await board.client.get(r.headers["location"])).text
+
+
+async def test_rotating_the_api_key(board: Console, runtime: Runtime) -> None:
+    eyeson = api(board, runtime)
+    confirm = await board.client.get(f"{BOARD}/api-key/rotate")
+    assert confirm.status_code == 200 and "the old one stops working at once" in confirm.text
+    assert (await board.post(f"{BOARD}/api-key/rotate", token="forged")).status_code == 403
+    assert (await eyeson.request("GET", "/rooms", key=API_KEY)).status_code == 200
+    r = await board.post(f"{BOARD}/api-key/rotate")
+    found = re.search(r'<code id="new-key">([A-Za-z0-9]{42})</code>', r.text)
+    assert r.status_code == 200 and found and 'data-copy="new-key"' in r.text
+    assert "webhooks are now signed with this one" in r.text
+    assert (await eyeson.request("GET", "/rooms", key=API_KEY)).status_code == 401
+    assert await eyeson.ok("GET", "/rooms", key=found.group(1)) == []
+    async with runtime.db.session() as session:
+        instance = (await session.scalars(select(Instance).where(Instance.name == "team"))).one()
+    assert instance.options["apiKey"] == found.group(1)
+
+
 async def test_the_webhook_form(board: Console, runtime: Runtime) -> None:
     r = await board.post(f"{BOARD}/webhook", {"url": "ftp://x.example/hook", "types": "room_update"})
     assert r.status_code == 400 and 'id="webhook-error">An http:// or https:// URL' in r.text
@@ -196,3 +254,15 @@ async def test_the_live_state_and_other_tenants(board: Console, runtime: Runtime
     assert mine["access_key"] not in event and "guest" not in event.replace('"guest": false', "")
     disconnected = True
     assert [e async for e in events] == []
+
+    # The list's state: what a row needs for a room started elsewhere; an ended meeting leaves it.
+    disconnected = False
+    listing_events = state_events(Request({"type": "http", "headers": []}, receive), runtime, mine_instance, None)
+    await anext(listing_events)
+    (room,) = json.loads((await anext(listing_events)).split("data: ", 1)[1])["rooms"]
+    assert (room["id"], room["name"]) == (meeting_id, "mine")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", room["started"])
+    await eyeson.ok("DELETE", "/rooms/mine", 204, key=API_KEY)
+    assert json.loads((await anext(listing_events)).split("data: ", 1)[1])["rooms"] == []
+    disconnected = True
+    assert [e async for e in listing_events] == []

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mediaplane.console.render import when
 from mediaplane.kit.errors import NotFound
 from mediaplane.services.eyeson.broadcast.state import BroadcastRepository
 from mediaplane.services.eyeson.models import (
@@ -41,6 +42,12 @@ class RoomRow:
         if self.meeting.shutdown_at is not None:
             return "ended"
         return "ready" if self.meeting.ready_at is not None else "starting"
+
+    @property
+    def senders(self) -> list[EyesonUser]:
+        """Who the owner may send a message as: the users made with the API key (a guest's access key went only
+        to the guest)."""
+        return [u for u in self.users if not u.guest]
 
 
 def meeting_id_of(value: str) -> str:
@@ -103,11 +110,14 @@ def _recording_state(recording: EyesonRecording) -> dict[str, Any]:
 
 
 def live_state(rows: Sequence[RoomRow], recordings: Sequence[EyesonRecording] = ()) -> dict[str, Any]:
-    """What the pages update: each room's state, users and running recording/broadcasts (no keys or URLs)."""
+    """What the pages update: each room's state, users and running recording/broadcasts (no keys or URLs), and
+    what the list needs to add a room started elsewhere."""
     return {
         "rooms": [
             {
                 "id": row.meeting.id,
+                "name": row.meeting.name,
+                "started": when(row.meeting.started_at),
                 "state": row.state,
                 "users": [_user_state(u) for u in row.users],
                 "online": len(row.online),

@@ -1,25 +1,21 @@
 """The dashboard's pages and forms, under /console/eyeson/<instance>/. Every form posts and redirects (or shows
-its page again with eyeson's message); the live parts come from events.py. Recordings and snapshots are served
-from here (same origin, as the console's CSP wants media)."""
+its page again with eyeson's message); the live parts come from events.py, join links and the API key from
+team.py, recordings, snapshots and the static files from files.py."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import APIRouter
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
 from mediaplane.console import ConsoleContext, CurrentConsole
 from mediaplane.console.deps import read_form, text
 from mediaplane.console.errors import PageError
 from mediaplane.kit.errors import NotFound
-from mediaplane.kit.storage import ObjectNotFound, range_response
 from mediaplane.services.eyeson.broadcast.service import BroadcastService
-from mediaplane.services.eyeson.console import events
+from mediaplane.services.eyeson.console import events, files, team
 from mediaplane.services.eyeson.console.data import (
     RoomRow,
     live_state,
-    meeting_id_of,
     recordings_of,
     room_rows,
     snapshots_of,
@@ -28,17 +24,17 @@ from mediaplane.services.eyeson.deps import links_for
 from mediaplane.services.eyeson.errors import EyesonError
 from mediaplane.services.eyeson.keys import object_id
 from mediaplane.services.eyeson.models import EyesonUser, EyesonWebhook
-from mediaplane.services.eyeson.recording.repository import RecordingRepository
 from mediaplane.services.eyeson.recordings import RecordingService
 from mediaplane.services.eyeson.repository import EyesonRepository
-from mediaplane.services.eyeson.rooms import RoomService
+from mediaplane.services.eyeson.rooms import MESSAGE_TYPES, RoomService
+from mediaplane.services.eyeson.routes.rooms import start_media
 from mediaplane.services.eyeson.snapshots import SnapshotService
 from mediaplane.services.eyeson.webhooks import TYPES
 
 router = APIRouter()
 router.include_router(events.router)
-STATIC = {"eyeson.js": "text/javascript", "eyeson.css": "text/css"}
-STATIC_DIR = Path(__file__).parent / "static"
+router.include_router(team.router)
+router.include_router(files.router)
 NOTICES = {
     "created": "The room is running. Join it from here, or share its guest link.",
     "recording": "Recording started.",
@@ -48,6 +44,8 @@ NOTICES = {
     "snapshot": "A snapshot of the room is taken.",
     "webhook": "The webhook is set.",
     "cleared": "The webhook is removed.",
+    "ended": "The meeting has ended for everyone: its access keys and guest link no longer work.",
+    "said": "The message is sent to everyone in the meeting.",
 }
 
 
@@ -122,7 +120,9 @@ async def rooms(ctx: CurrentConsole) -> Response:
 async def start_room(ctx: CurrentConsole) -> Response:
     name = text(await read_form(ctx.request), "name")
     try:
-        meeting, _user = await _rooms(ctx).create_or_join({"name": name or None, "user": _owner(ctx)})
+        rooms = _rooms(ctx)
+        meeting, _user = await rooms.create_or_join({"name": name or None, "user": _owner(ctx)})
+        await start_media(rooms, meeting)
     except EyesonError as exc:
         raise PageError(await _rooms_page(ctx, room_error=exc.message, status=400)) from None
     return _back(ctx, f"/rooms/{meeting.id}", "created")
@@ -157,7 +157,9 @@ async def clear_webhook(ctx: CurrentConsole) -> Response:
 # -- one room -----------------------------------------------------------------------------------------------
 
 
-async def _room_page(ctx: ConsoleContext, row: RoomRow, *, error: str | None = None, status: int = 200) -> Response:
+async def _room_page(
+    ctx: ConsoleContext, row: RoomRow, *, error: str | None = None, say_error: str | None = None, status: int = 200
+) -> Response:
     recordings = await recordings_of(ctx.session, ctx.instance.id, row.meeting.room_id)
     form = await read_form(ctx.request) if ctx.request.method == "POST" else None
     return ctx.render(
@@ -170,6 +172,9 @@ async def _room_page(ctx: ConsoleContext, row: RoomRow, *, error: str | None = N
         guest_link=links_for(ctx.request, ctx.runtime, ctx.instance).guest_join(row.meeting.guest_token),
         error=error,
         stream_url=text(form, "stream_url") if form is not None else "",
+        said={k: text(form, k) for k in ("user", "type", "content")} if form is not None else {},
+        say_error=say_error,
+        message_types=MESSAGE_TYPES,
         notice=_notice(ctx),
         state=live_state([row], recordings),
     )
@@ -185,7 +190,9 @@ async def join(meeting_id: str, ctx: CurrentConsole) -> Response:
     """The owner into the room's GUI, as a user of their own (a link with their access key)."""
     row = await _running(ctx, meeting_id)
     try:
-        _meeting, user = await _rooms(ctx).create_or_join({"id": row.meeting.room_id, "user": _owner(ctx)})
+        rooms = _rooms(ctx)
+        meeting, user = await rooms.create_or_join({"id": row.meeting.room_id, "user": _owner(ctx)})
+        await start_media(rooms, meeting)
     except EyesonError as exc:
         raise PageError(await _room_page(ctx, row, error=exc.message, status=exc.status_code)) from None
     return RedirectResponse(links_for(ctx.request, ctx.runtime, ctx.instance).gui(user.access_key), status_code=303)
@@ -237,41 +244,38 @@ async def take_snapshot(meeting_id: str, ctx: CurrentConsole) -> Response:
     return await _act(ctx, await _running(ctx, meeting_id), "snapshot", "snapshot")
 
 
-# -- files --------------------------------------------------------------------------------------------------
+@router.get("/rooms/{meeting_id}/stop")
+async def stop_confirm(meeting_id: str, ctx: CurrentConsole) -> Response:
+    row = await _running(ctx, meeting_id)
+    return ctx.render("eyeson/confirm.html", action="stop", row=row, title=f"End the meeting {row.meeting.name}")
 
 
-async def _file(ctx: ConsoleContext, key: str | None, media_type: str, filename: str) -> Response:
-    headers = {"Cache-Control": "private, no-cache"}
-    if ctx.request.query_params.get("download"):
-        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    if not key:
-        raise NotFound("The file is not ready.")
+@router.post("/rooms/{meeting_id}/stop")
+async def stop(meeting_id: str, ctx: CurrentConsole) -> Response:
+    """As DELETE /rooms/ROOM_ID with the API key: everyone leaves, the media stops, observers and webhooks are
+    told. A meeting that had ended already stays so."""
+    row = await _row(ctx, meeting_id)
+    await _rooms(ctx).shutdown(row.meeting)
+    return _back(ctx, f"/rooms/{row.meeting.id}", "ended")
+
+
+@router.post("/rooms/{meeting_id}/messages")
+async def say(meeting_id: str, ctx: CurrentConsole) -> Response:
+    """As POST /rooms/ACCESS_KEY/messages, with the access key of the chosen sender: one of the users made with
+    the API key, or the console user (who becomes a user of the meeting, as when joining)."""
+    row = await _running(ctx, meeting_id)
+    form = await read_form(ctx.request)
+    rooms = _rooms(ctx)
     try:
-        return await range_response(
-            ctx.runtime.storage, key, ctx.request.headers.get("range"), media_type, headers=headers
-        )
-    except ObjectNotFound:
-        raise NotFound("The file is gone.") from None
-
-
-@router.get("/recordings/{recording_id}/file")
-async def recording_file(recording_id: str, ctx: CurrentConsole) -> Response:
-    found = await RecordingRepository(ctx.session, ctx.instance.id).recording(meeting_id_of(recording_id))
-    if found is None or found.status != "ready":
-        raise NotFound("There is no such recording ready in this instance.")
-    return await _file(ctx, found.storage_key, "video/webm", f"recording-{found.id}.webm")
-
-
-@router.get("/snapshots/{snapshot_id}/file")
-async def snapshot_file(snapshot_id: str, ctx: CurrentConsole) -> Response:
-    found = await RecordingRepository(ctx.session, ctx.instance.id).snapshot(meeting_id_of(snapshot_id))
-    if found is None:
-        raise NotFound("There is no such snapshot in this instance.")
-    return await _file(ctx, found.storage_key, "image/jpeg", f"snapshot-{found.id}.jpg")
-
-
-@router.get("/static/{name}")
-async def static(name: str) -> Response:
-    if name not in STATIC:
-        raise NotFound("No such file.")
-    return FileResponse(STATIC_DIR / name, media_type=STATIC[name], headers={"Cache-Control": "no-cache"})
+        chosen = text(form, "user")
+        if chosen:
+            sender = next((u for u in row.senders if u.user_id == chosen), None)
+            if sender is None:
+                raise EyesonError(400, "user: choose someone who is in the meeting")
+        else:
+            _meeting, sender = await rooms.create_or_join({"id": row.meeting.room_id, "user": _owner(ctx)})
+        meeting, user = await rooms.by_access_key(sender.access_key)
+        await rooms.message(meeting, user, {"type": text(form, "type"), "content": text(form, "content")})
+    except EyesonError as exc:
+        raise PageError(await _room_page(ctx, row, say_error=exc.message, status=exc.status_code)) from None
+    return _back(ctx, f"/rooms/{row.meeting.id}", "said")
