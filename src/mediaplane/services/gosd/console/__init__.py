@@ -1,6 +1,7 @@
-"""gosd's dashboard in the web console: the fleet's nodes online or offline with their latest status, a node's
-points and the live video of its livestream points, plans (their Lua, created from a form), jobs run from a
-plan with their live state, cancel, and a job's log.
+"""gosd's dashboard in the web console, what `mediaplane gosd` does: the fleet's nodes online or offline with
+their latest status (added from a form with their agent secret, given a new secret, deleted), a node's points
+and the live video of its livestream points, plans (their Lua and extra, created from a form), jobs run from a
+plan with their live state, cancel (one job or all of a plan's), and a job's log.
 
 gosd has users of its own; the signed-in tenant user owns the instance, so the dashboard acts for the instance
 as a whole through gosd's own service layer (the same checks and effects as gosd's API)."""

@@ -61,6 +61,8 @@ def point_state(point: GosdPoint, runtime: Runtime, now: datetime) -> dict[str, 
 def node_state(row: NodeRow, runtime: Runtime, now: datetime) -> dict[str, Any]:
     return {
         "id": row.node.id,
+        "name": row.node.name,
+        "typeName": row.node.type_name,
         "online": row.node.online,
         "seenAt": timestamp(row.node.seen_at),
         "telemetry": row.telemetry,

@@ -1,9 +1,11 @@
-"""The plan form: gosd's own validation (PlanService's messages) beside the field each one names, and the Lua
-compiled (never run) first, so a syntax error shows with its line before anything is stored."""
+"""The dashboard's forms: gosd's own validation (NodeService's and PlanService's messages) beside the field each
+one names; the plan's Lua compiled (never run) first, so a syntax error shows with its line before anything is
+stored; points and extra written one a line, as the CLI's repeated `--point` and `--extra` take them."""
 
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 
 from lupa import lua54  # type: ignore[import-untyped]
@@ -12,7 +14,8 @@ from starlette.datastructures import FormData, UploadFile
 from mediaplane.services.gosd.errors import GosdError
 from mediaplane.services.gosd.runner import MAX_SCRIPT
 
-FIELDS = ("name", "description", "node_id", "lua")
+FIELDS = ("name", "description", "node_id", "lua", "extra")
+NODE_FIELDS = ("name", "type_name", "description", "points")
 COMPILE_MEMORY = 16 * 1024 * 1024
 
 
@@ -54,13 +57,57 @@ def as_upload(data: bytes, filename: str) -> UploadFile:
     return UploadFile(file=io.BytesIO(data), size=len(data), filename=filename)
 
 
-def refused(error: GosdError, state: FormState) -> FormState:
-    """gosd's message (`name: required`, `No node 7`) beside the field it names, or above the form."""
+class LinesError(ValueError):
+    """A line of a one-a-line field that cannot be read (the message names the line)."""
+
+
+def lines_of(value: str) -> list[tuple[int, str]]:
+    """(line number, text) of each non-blank line, numbered as `tidy` shows them again."""
+    return list(enumerate(tidy(value).splitlines(), 1))
+
+
+def tidy(value: str) -> str:
+    """The lines without blank ones: what the field shows again, so "Line 2" is its second line."""
+    return "\n".join(line.strip() for line in value.splitlines() if line.strip())
+
+
+def read_points(value: str) -> list[dict[str, str]]:
+    """`TYPE` or `TYPE:NAME` a line (`livestream_hls:front camera`), as `nodes create --point` takes them."""
+    points = []
+    for number, line in lines_of(value):
+        kind, _, name = line.partition(":")
+        if not kind.strip():
+            raise LinesError(f"Line {number}: give TYPE or TYPE:NAME (e.g. livestream_hls:front camera)")
+        points.append({"type": kind.strip(), "name": name.strip()})
+    return points
+
+
+def read_extra(value: str) -> dict[str, str]:
+    """`KEY=VALUE` a line, as `--extra` takes them."""
+    pairs = {}
+    for number, line in lines_of(value):
+        key, sep, text = line.partition("=")
+        if not sep or not key.strip():
+            raise LinesError(f"Line {number}: give KEY=VALUE")
+        pairs[key.strip()] = text.strip()
+    return pairs
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def refused(error: GosdError, state: FormState, fields: tuple[str, ...] = FIELDS) -> FormState:
+    """gosd's message (`name: required`, `points[1].type: unknown …`, `No node 7`) beside the field it names,
+    or above the form. A point's message names its line, as the form numbers them."""
     message = error.message
     head, sep, rest = message.partition(":")
-    if sep and head in FIELDS:
-        state.errors[head] = rest.strip().capitalize()
-    elif message.startswith("No node"):
+    where = re.fullmatch(r"(\w+)(?:\[(\d+)\])?(?:\.\S+)?", head) if sep else None
+    name = where.group(1) if where else ""
+    if name in fields:
+        line = f"Line {int(where.group(2)) + 1}: " if where and where.group(2) else ""
+        state.errors[name] = line + _sentence(rest.strip())
+    elif message.startswith("No node") and "node_id" in fields:
         state.errors["node_id"] = f"{message}: choose one of the fleet's nodes."
     else:
         state.message = message

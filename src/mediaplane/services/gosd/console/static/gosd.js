@@ -1,5 +1,5 @@
-// gosd dashboard: presence, status and job states from server-sent events; a job's log once it ends; the HLS
-// video of live points.
+// gosd dashboard: presence, status and job states from server-sent events; nodes added or deleted elsewhere; a
+// job's log once it ends; the HLS video of live points.
 "use strict";
 
 (() => {
@@ -65,8 +65,48 @@
     open();
   }
 
+  // The board's rows and the plan form's choice of node follow the fleet: every event carries all its nodes.
+  function syncNodes(nodes) {
+    const ids = new Set(nodes.map((node) => String(node.id)));
+    const body = document.querySelector("tbody[data-nodes]");
+    const template = document.querySelector('template[data-field="node-row"]');
+    if (body && template) {
+      for (const row of body.querySelectorAll("tr[data-node]")) if (!ids.has(row.dataset.node)) row.remove();
+      for (const node of nodes) {
+        if (body.querySelector(`tr[data-node="${node.id}"]`)) continue;
+        const row = template.content.firstElementChild.cloneNode(true);
+        row.dataset.node = node.id;
+        row.querySelector('[data-field="name"]').href = body.dataset.nodes + node.id;
+        set(row, "number", `#${node.id}`);
+        const after = [...body.children].find((other) => Number(other.dataset.node) > node.id);
+        body.insertBefore(row, after || null);
+      }
+    }
+    const select = document.querySelector('select[data-field="plan-nodes"]');
+    if (select) {
+      for (const option of [...select.options]) if (!ids.has(option.value)) option.remove();
+      for (const node of nodes) {
+        const text = `${node.name} (#${node.id}, ${node.typeName})`;
+        const option = [...select.options].find((o) => o.value === String(node.id)) || select.appendChild(new Option());
+        option.value = node.id;
+        if (option.textContent !== text) option.textContent = text;
+      }
+    }
+    const some = nodes.length > 0;
+    for (const [field, shown] of [["nodes-table", some], ["no-nodes", !some], ["plan-form", some], ["no-plan-form", !some]]) {
+      const el = document.querySelector(`[data-field="${field}"]`);
+      if (el) el.hidden = !shown;
+    }
+    const page = document.querySelector("[data-gosd-events][data-node]");
+    const gone = page && page.querySelector('[data-field="gone"]');
+    if (gone) gone.hidden = ids.has(page.dataset.node);
+  }
+
   function showNode(node) {
     for (const scope of document.querySelectorAll(`[data-node="${node.id}"]`)) {
+      set(scope, "name", node.name);
+      set(scope, "typeName", node.typeName);
+      set(scope, "points", String(node.points.length));
       const presence = node.online ? "online" : "offline";
       badge(set(scope, "presence", presence), presence);
       set(scope, "telemetry", telemetry(node.telemetry));
@@ -114,6 +154,7 @@
   const events = new EventSource(box.dataset.gosdEvents);
   events.addEventListener("state", (event) => {
     const state = JSON.parse(event.data);
+    syncNodes(state.nodes);
     for (const node of state.nodes) showNode(node);
     for (const job of state.jobs) showJob(job);
   });
