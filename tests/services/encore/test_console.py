@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -202,6 +203,10 @@ async def test_refusals(
         f"{BOARD}/jobs", data={"csrf_token": await console.csrf(), **body}, headers={"origin": "http://evil.example"}
     )
     assert cross.status_code == 403  # ...but not from another origin
+    upload = await console.client.post(
+        f"{BOARD}/files", files={"file": ("a.mp4", b"x", "video/mp4")}, headers={"origin": ORIGIN}
+    )
+    assert upload.status_code == 403  # an upload without its token is refused too
 
     # Unknown jobs and files, paths that climb out of the storage, odd filters: 4xx pages, never a 500.
     for path in (
@@ -225,3 +230,139 @@ async def test_refusals(
         await other.signed_in("globex")
         assert (await other.client.get(f"{BOARD}/")).status_code == 404
         assert (await other.client.get(f"{BOARD}/events")).status_code == 404
+        assert (await other.client.get(f"{BOARD}/files/")).status_code == 404
+        assert (await other.client.get(f"{BOARD}/profiles")).status_code == 404
+
+
+async def test_profiles_page(console: Console, encore: Encore, factory: Factory, media_server: str) -> None:
+    # Linked from the dashboard's nav and from the enqueue form.
+    board = await console.client.get(f"{BOARD}/")
+    assert f'href="{BOARD}/profiles"' in board.text
+    form = await console.client.get(f"{BOARD}/new")
+    assert f'href="{BOARD}/profiles"' in form.text
+
+    page = await console.client.get(f"{BOARD}/profiles")
+    assert page.status_code == 200
+    assert f"{media_server}/media/profiles.yml" in page.text
+    for name in ("fast", "slow", "medium", "broken"):
+        assert f'id="profile-{name}"' in page.text
+    fast = page.text[page.text.index('id="profile-fast"') : page.text.index('id="profile-slow"')]
+    assert "quick test ladder" in fast
+    rendition = re.search(r"_x264_400\.mp4</code></td>(.*?)</tr>", fast, re.S)
+    assert rendition, fast
+    cells = re.findall(r'data-label="(\w+)">([^<]*)<', rendition.group(1))
+    assert dict(cells) == {
+        "Encode": "X264Encode",
+        "Codec": "libx264",
+        "Size": "height 120",
+        "Bitrate": "400k",
+        "Container": "mp4",
+        "Notes": "audio aac 64k stereo",
+    }
+    assert "_STEREO.mp4" in fast and "_thumb01.jpg" in fast and "height 90" in fast
+
+    # A profile's button fills the enqueue form in with it.
+    assert f'href="{BOARD}/new?profile=slow"' in page.text
+    chosen = await console.client.get(f"{BOARD}/new?profile=slow")
+    assert 'id="profile" name="profile" value="slow"' in chosen.text
+
+    # An index that cannot be read is told on the page, never a 500.
+    await factory.create_instance(encore.sat, "encore", "lost", profilesUrl=f"{media_server}/media/nothing.yml")
+    lost = await console.client.get("/console/encore/lost/profiles")
+    assert lost.status_code == 200
+    assert "The profile index cannot be read" in lost.text and "HTTP 404" in lost.text
+
+
+async def test_files_upload_download_and_enqueue(console: Console, encore: Encore, media_dir: Path) -> None:
+    empty = await console.client.get(f"{BOARD}/files/")
+    assert empty.status_code == 200 and "No files yet" in empty.text
+    assert f'href="{BOARD}/files/"' in (await console.client.get(f"{BOARD}/new")).text
+
+    # Upload an input, as `enqueue -i FILE` does: it lands in /usercontent/uploads/ and is listed there.
+    data = (media_dir / "clip.mp4").read_bytes()
+
+    async def upload(folder: str, content: bytes, name: str = "clip.mp4") -> httpx.Response:
+        form = {"csrf_token": await console.csrf(), "folder": folder}
+        files = {"file": (name, content, "video/mp4")}
+        return await console.client.post(f"{BOARD}/files", data=form, files=files, headers={"origin": ORIGIN})
+
+    uploaded = await upload("/usercontent/uploads/", data)
+    assert uploaded.status_code == 303 and uploaded.headers["location"] == f"{BOARD}/files/uploads/?uploaded=clip.mp4"
+    folder = await console.client.get(uploaded.headers["location"])
+    assert "Uploaded /usercontent/uploads/clip.mp4" in folder.text
+    assert (await encore.request("GET", "/usercontent/uploads/clip.mp4")).content == data
+    root = await console.client.get(f"{BOARD}/files/")
+    assert f'href="{BOARD}/files/uploads/"' in root.text
+
+    # Downloaded whole (as a file) or in part; the API lists the same file.
+    whole = await console.client.get(f"{BOARD}/files/uploads/clip.mp4?download=1")
+    assert whole.content == data and whole.headers["content-disposition"].startswith('attachment; filename="clip.mp4"')
+    part = await console.client.get(f"{BOARD}/files/uploads/clip.mp4", headers={"range": "bytes=10-19"})
+    assert part.status_code == 206 and part.content == data[10:20]
+    listed = (await encore.request("GET", "/usercontent/uploads/")).json()["files"]
+    assert [f["name"] for f in listed] == ["/usercontent/uploads/clip.mp4"]
+
+    # A file of the same name is never replaced; a folder outside /usercontent/ is refused by its field.
+    again = await upload("/usercontent/uploads/", b"other bytes")
+    assert again.status_code == 400 and "There is already a file /usercontent/uploads/clip.mp4" in again.text
+    outside = await upload("/etc/", data)
+    assert outside.status_code == 400 and 'id="folder-error"' in outside.text
+    climbing = await upload("/usercontent/../../", data)
+    assert climbing.status_code == 400 and 'id="folder-error"' in climbing.text
+    assert (await encore.request("GET", "/usercontent/uploads/clip.mp4")).content == data
+    # A page or a script is only ever downloaded: it must not run on the console's origin.
+    assert (await upload("/usercontent/", b"<script src=x.js></script>", "page.html")).status_code == 303
+    page = await console.client.get(f"{BOARD}/files/page.html")
+    assert page.headers["content-type"] == "application/octet-stream"
+    assert page.headers["content-disposition"].startswith("attachment")
+
+    # "Enqueue a job with it" fills the form in; the job reads the uploaded file.
+    link = f"{BOARD}/new?input_uri=%2Fusercontent%2Fuploads%2Fclip.mp4&amp;input_type=AudioVideo"
+    assert link in folder.text
+    form = await console.client.get(link.replace("&amp;", "&"))
+    assert 'value="/usercontent/uploads/clip.mp4"' in form.text
+    created = await console.post(
+        f"{BOARD}/jobs", enqueue_form("", input_uri="/usercontent/uploads/clip.mp4", base_name="up")
+    )
+    assert created.status_code == 303
+    found = JOB_ID.search(created.headers["location"])
+    assert found
+    job = await encore.job(found.group(1))
+    assert job["inputs"][0]["uri"] == "/usercontent/uploads/clip.mp4"
+    # Folders that climb out of the storage are refused.
+    assert (await console.client.get(f"{BOARD}/files/..%2F..%2F/")).status_code in (400, 404)
+
+
+async def test_enqueue_more_options_and_job_details(console: Console, encore: Encore, media_server: str) -> None:
+    # The CLI's rarer options: refused ones are told by their fields, in the opened "More options".
+    more = {"external_id": "ext-7", "params": "keyframes=expr:1\n\nlang = sv", "seek_to": "0.5", "duration": "2"}
+    bad = await console.post(
+        f"{BOARD}/jobs",
+        enqueue_form(
+            media_server, **{**more, "params": "oops", "seek_to": "-1"}, callback="ftp://x", segment_length="0"
+        ),
+    )
+    assert bad.status_code == 400 and '<details class="more" open>' in bad.text
+    for name in ("params", "callback", "segment_length", "seek_to"):
+        assert f'id="{name}-error"' in bad.text, name
+    assert "Line 1 is not KEY=VALUE" in bad.text and 'value="ext-7"' in bad.text
+    assert (await encore.request("GET", "/encoreJobs")).json()["page"]["totalElements"] == 0
+
+    callback = f"{media_server}/callback"
+    created = await console.post(
+        f"{BOARD}/jobs", enqueue_form(media_server, **more, callback=callback, segment_length="1.5")
+    )
+    assert created.status_code == 303
+    found = JOB_ID.search(created.headers["location"])
+    assert found
+    job = await encore.job(found.group(1))
+    assert job["externalId"] == "ext-7" and job["progressCallbackUri"] == callback
+    assert job["profileParams"] == {"keyframes": "expr:1", "lang": "sv"}
+    assert (job["seekTo"], job["duration"], job["segmentLength"]) == (0.5, 2.0, 1.5)
+
+    # The job's page shows them, as `mediaplane encore get` does, and links the whole job as JSON.
+    page = await console.client.get(f"{BOARD}/jobs/{job['id']}")
+    for text in ("ext-7", "<code>keyframes=expr:1</code>", "0.5 s", "1.5 s", callback):
+        assert text in page.text, text
+    whole = await console.client.get(f"{BOARD}/jobs/{job['id']}/json")
+    assert whole.json()["profileParams"] == job["profileParams"] and whole.json()["id"] == job["id"]

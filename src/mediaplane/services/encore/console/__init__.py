@@ -1,4 +1,5 @@
-"""encore's dashboard in the web console: jobs with live progress, a job's outputs with a player, enqueue, cancel."""
+"""encore's dashboard in the web console: jobs with live progress, a job's outputs with a player, enqueue, cancel;
+the profiles and the files of the instance's storage (list, download, upload)."""
 
 from __future__ import annotations
 

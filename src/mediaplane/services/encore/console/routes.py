@@ -1,10 +1,10 @@
-"""The dashboard's pages (mounted by the console at `/console/encore/<instance name>/`) and its live updates."""
+"""The dashboard's job pages (mounted by the console at `/console/encore/<instance name>/`) and their live updates;
+the profiles and files pages are in `profiles` and `files`."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import mimetypes
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -13,11 +13,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from mediaplane.console import ConsoleContext, CurrentConsole
 from mediaplane.kit.errors import MediaplaneError, NotFound
-from mediaplane.kit.storage.http import range_response
+from mediaplane.services.encore.console import files, profiles
 from mediaplane.services.encore.console.forms import INPUT_TYPES, PACKAGES, EnqueueForm
 from mediaplane.services.encore.console.views import (
     file_url,
@@ -26,7 +26,7 @@ from mediaplane.services.encore.console.views import (
     player_sources,
     status_label,
 )
-from mediaplane.services.encore.locations import area_key, instance_area
+from mediaplane.services.encore.locations import instance_area
 from mediaplane.services.encore.options import EncoreOptions
 from mediaplane.services.encore.profiles.loader import list_profiles
 from mediaplane.services.encore.repository import EncoreJobRepository, job_of
@@ -34,6 +34,8 @@ from mediaplane.services.encore.service import CANCELLABLE, EncoreJobService
 from mediaplane.services.encore.status import Status
 
 router = APIRouter()
+router.include_router(files.router)
+router.include_router(profiles.router)
 STATIC = Path(__file__).parent / "static"
 PAGE_SIZE = 25
 POLL_SECONDS = 1.0
@@ -44,9 +46,6 @@ NOTICES = {
     "enqueued": "The job is queued. Its progress shows here as it runs.",
     "cancelled": "The job is cancelled.",
 }
-mimetypes.add_type("application/vnd.apple.mpegurl", ".m3u8")
-mimetypes.add_type("application/dash+xml", ".mpd")
-mimetypes.add_type("video/iso.segment", ".m4s")
 
 
 def _status_filter(request: Request) -> str | None:
@@ -170,7 +169,8 @@ async def _form_page(
 
 @router.get("/new")
 async def new_job(ctx: CurrentConsole) -> Response:
-    return await _form_page(ctx, EnqueueForm())
+    """The form, filled in from the profiles and files pages' links (`?profile=`, `?input_uri=&input_type=`)."""
+    return await _form_page(ctx, EnqueueForm.prefilled(ctx.request.query_params))
 
 
 @router.post("/jobs")
@@ -208,6 +208,13 @@ def _file_link(ctx: ConsoleContext, uri: str | None) -> str | None:
     return file_url(ctx.url, uri)
 
 
+@router.get("/jobs/{job_id}/json")
+async def job_json(job_id: str, ctx: CurrentConsole) -> JSONResponse:
+    """The whole job as the API's `GET …/encoreJobs/<id>` answers it (and `mediaplane encore get --json` shows it)."""
+    row = await EncoreJobService(ctx.session, ctx.runtime, ctx.instance).get(_job_id(job_id))
+    return JSONResponse(row.data)
+
+
 @router.get("/jobs/{job_id}/events")
 async def job_events(job_id: str, ctx: CurrentConsole) -> StreamingResponse:
     row = await EncoreJobService(ctx.session, ctx.runtime, ctx.instance).get(_job_id(job_id))
@@ -235,14 +242,6 @@ async def cancel_confirm(job_id: str, ctx: CurrentConsole) -> Response:
 async def cancel(job_id: str, ctx: CurrentConsole) -> Response:
     await EncoreJobService(ctx.session, ctx.runtime, ctx.instance).cancel(_job_id(job_id))
     return RedirectResponse(f"{ctx.url}/jobs/{job_id}?done=cancelled", status_code=303)
-
-
-@router.get("/files/{path:path}")
-async def file(path: str, ctx: CurrentConsole) -> Response:
-    """A file of the instance's storage for the player and downloads (Range supported), with the session's rights."""
-    key = area_key(f"usercontent/{path}")
-    area = instance_area(ctx.runtime.storage, ctx.instance.id)
-    return await range_response(area, key, ctx.request.headers.get("range"), mimetypes.guess_type(key)[0])
 
 
 ASSETS = {"encore.js": "text/javascript", "encore.css": "text/css"}
