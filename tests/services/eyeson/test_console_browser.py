@@ -134,7 +134,8 @@ def test_the_eyeson_dashboard_in_chromium(tmp_path: Path) -> None:
             page.evaluate("() => { window.stayed = true; }")
             fields = {"user[name]": "Hanna Host", "name": "Standup"}
             room = httpx.post(f"{api}rooms", headers={"Authorization": API_KEY}, data=fields, timeout=30).json()
-            page.reload()  # the list of rooms is drawn by the server; its rows then update live
+            page.get_by_role("link", name="Standup").wait_for()  # its row added by the page's script
+            assert page.evaluate("() => window.stayed") is True
             page.get_by_role("link", name="Standup").click()
             page.wait_for_url("**/rooms/*")
             assert text(page, "[data-field=users]") == "Hanna Host — not connected"

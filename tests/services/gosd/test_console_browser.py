@@ -3,7 +3,8 @@ workers: sign in, see a node come online (with its status) when the real node ag
 (a Lua error first: Lua's message beside the field), run it and watch the job reach succeeded and its log
 appear without a reload, then run a long plan and cancel its job after the confirmation. The node has a
 livestream_hls point and its agent publishes a test pattern to the RTMP ingest: the node page's player plays it
-(through the dashboard's own HLS routes). Screenshots of every page are left under tmp_path (screenshots/).
+(through the dashboard's own HLS routes). A node made and deleted through the API comes and goes from the board
+without a reload. Screenshots of every page are left under tmp_path (screenshots/).
 
 The browser is the system's Chromium (Debian's `chromium`), driven by Playwright; none is downloaded.
 """
@@ -199,4 +200,10 @@ def test_the_gosd_dashboard_in_chromium(tmp_path: Path) -> None:
         page.set_viewport_size({"width": 1100, "height": 900})
         page.goto(board)
         page.wait_for_function(f'() => document.querySelector("{presence}").textContent === "offline"')
+
+        # A node made through the API joins the board without a reload, and leaves it when deleted there.
+        made, _secret = gosd.node("depot")
+        page.wait_for_selector(f"[data-node='{made}']")
+        gosd.call("DELETE", f"/api/v1/nodes/{made}")
+        page.wait_for_selector(f"[data-node='{made}']", state="detached")
         assert problems == []

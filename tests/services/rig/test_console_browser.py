@@ -1,7 +1,8 @@
 """rig's dashboard in a real headless Chromium against a live server with the RTMP ingest on: sign in, create a
 rig account and a stream, publish to its ingest with FFmpeg and see the stream go live and the preview play
 without a reload, add a destination (a bad URL first: rig's message beside the field) and see its relay go live
-with a bitrate, remove it, rotate the key. Screenshots of every page are left under tmp_path (screenshots/).
+with a bitrate, remove it, rotate the key; a stream made and deleted in another tab comes and goes from the
+list without a reload. Screenshots of every page are left under tmp_path (screenshots/).
 
 The browser is the system's Chromium (Debian's `chromium`), driven by Playwright; none is downloaded.
 """
@@ -175,6 +176,19 @@ def test_the_rig_dashboard_in_chromium(tmp_path: Path) -> None:
         page.goto(board)
         assert text(page, "[data-stream-id] [data-field=state]") == "offline"
         shot("streams")
+
+        # A stream made in another tab joins this list without a reload, and leaves it when deleted there.
+        other = context.new_page()
+        other.goto(board)
+        other.get_by_role("button", name="Create stream").click()
+        other.wait_for_url("**/streams/*?done=created")
+        made = other.url.split("/streams/")[1].split("?")[0]
+        page.wait_for_selector(f"tr[data-stream-id='{made}']")
+        other.get_by_role("link", name="Delete this stream…").click()
+        other.get_by_role("button", name="Delete stream").click()
+        other.wait_for_url("**?done=deleted")
+        page.wait_for_selector(f"tr[data-stream-id='{made}']", state="detached")
+        other.close()
 
         # On a phone: the same pages, without sideways scrolling.
         page.set_viewport_size({"width": 375, "height": 740})
