@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 SECRET_FILE = "secret.key"
 WEAK_SECRETS = {"", "changeme", "changethis", "secret", "dev"}
 MIN_SECRET_LENGTH = 32
+CONSOLE_DURATIONS = ("console_idle_timeout", "console_session_lifetime", "console_lockout_window")
 
 
 class ConfigError(Exception):
@@ -114,6 +115,12 @@ class Settings(BaseSettings):
     eyeson_departure_timeout: float = Field(default=15.0, ge=0)
     eyeson_ice_host: str | None = None
     eyeson_stun_urls: list[str] = Field(default_factory=list)
+    # The web console: a session ends after console_idle_timeout without a request or console_session_lifetime
+    # after sign-in; console_lockout_attempts failed sign-ins of one user within console_lockout_window lock it.
+    console_idle_timeout: timedelta = timedelta(hours=2)
+    console_session_lifetime: timedelta = timedelta(hours=12)
+    console_lockout_attempts: int = Field(default=5, gt=0)
+    console_lockout_window: timedelta = timedelta(minutes=15)
     log_level: str = "INFO"
     log_json: bool = False
 
@@ -129,13 +136,26 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, _ConfigFileSource(settings_cls), file_secret_settings)
 
     @field_validator(
-        "sat_lifetime", "job_lease", "job_retry_delay", "job_max_retry_delay", "job_shutdown_grace", mode="before"
+        "sat_lifetime",
+        "job_lease",
+        "job_retry_delay",
+        "job_max_retry_delay",
+        "job_shutdown_grace",
+        *CONSOLE_DURATIONS,
+        mode="before",
     )
     @classmethod
     def _seconds(cls, value: Any) -> Any:
         """Plain numbers (as environment variables give them) are seconds; ISO 8601 durations work too."""
         if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
             return float(value)
+        return value
+
+    @field_validator(*CONSOLE_DURATIONS)
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be longer than 0 seconds")
         return value
 
     @field_validator("public_url", "rtmp_public_url")

@@ -132,6 +132,10 @@ def test_the_console_in_chromium(tmp_path: Path) -> None:
         page.get_by_role("link", name="Back to the tokens").click()
         assert "laptop" in page.inner_text("table")
         desk.shot("tokens")
+        page.get_by_role("button", name="Get service access token").click()
+        assert page.inner_text("#sat-expiry")
+        desk.shot("service-token")
+        page.go_back()
 
         # An instance from the catalog form: a bad value first, told next to its field.
         page.get_by_role("link", name="Catalog", exact=True).click()
@@ -154,6 +158,11 @@ def test_the_console_in_chromium(tmp_path: Path) -> None:
         assert page.inner_text("#health") == "running"
         assert page.inner_text("#instance-url") == f"{url}/notes/acme-demo/"
         desk.shot("instance")
+        page.get_by_role("link", name="Edit options of demo").click()
+        page.get_by_label("Motto").fill("still good")
+        page.get_by_role("button", name="Save options").click()
+        assert "still good" in page.inner_text("main")
+        desk.shot("options-saved")
         page.get_by_role("link", name="Notes board").click()
         assert page.inner_text("#who") == "admin@acme on notes/demo"
         desk.shot("dashboard")

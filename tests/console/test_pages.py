@@ -8,12 +8,15 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from mediaplane import __version__
 from mediaplane.core.catalog import Registry, discover_services
 from mediaplane.core.instance.models import Instance
 from mediaplane.core.runtime import Runtime
 from mediaplane.core.tenant.service import tenant_service
 from mediaplane.core.token.service import token_service
-from tests.console.conftest import PASSWORD, Console
+from tests.conftest import TEST_SECRET
+from tests.console.conftest import ORIGIN, PASSWORD, Console
+from tests.console.test_sessions import second_client
 from tests.fixtures.factories import Factory, TenantHandle
 from tests.fixtures.services import NoteHooks
 
@@ -82,6 +85,28 @@ class TestTokens:
         assert (r.status_code, r.headers["location"]) == (303, "/console/tokens?done=revoked")
         assert "revoked" in (await console.client.get(r.headers["location"])).text
         assert (await client.get("/me", headers={"x-pat-jwt": f"Bearer {acme.pat}"})).status_code == 401
+
+    async def test_a_service_access_token_is_shown_once_and_works(
+        self, console: Console, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
+        await console.signed_in()
+        page = await console.client.get("/console/tokens")
+        pat_id = re.search(r'<option value="([^"]+)">default</option>', page.text).group(1)  # type: ignore[union-attr]
+        forged = await console.client.post("/console/tokens/service", data={"service": "notes", "pat": pat_id})
+        assert forged.status_code == 403
+        refused = await console.post("/console/tokens/service", {"service": "nosuch", "pat": "x"})
+        assert refused.status_code == 400
+        assert 'id="sat-service-error">Choose one of the services.' in refused.text
+        assert 'id="sat-pat-error">Choose one of your tenant' in refused.text
+        r = await console.post("/console/tokens/service", {"service": "notes", "pat": pat_id})
+        assert r.status_code == 200 and "only time the token is shown" in r.text
+        sat = re.search(r'<code id="sat-token">([^<]+)</code>', r.text).group(1)  # type: ignore[union-attr]
+        expiry = runtime.clock.now() + runtime.settings.sat_lifetime
+        assert f'<time datetime="{expiry.replace(microsecond=0).isoformat()}' in r.text.replace(".000000", "")
+        listed = await client.get("/notesinstance", headers={"x-jwt": f"Bearer {sat}"})
+        assert listed.status_code == 200 and listed.json() == []
+        assert (await client.get("/vaultsinstance", headers={"x-jwt": f"Bearer {sat}"})).status_code == 401
+        assert sat not in (await console.client.get("/console/tokens")).text
 
 
 class TestCatalog:
@@ -183,6 +208,43 @@ class TestInstances:
         assert hooks.deleted == ["demo"]
         assert (await console.client.get("/console/instances/notes/demo")).status_code == 404
 
+    async def test_edit_options_keeps_an_empty_secret(self, console: Console, runtime: Runtime) -> None:
+        await console.signed_in()
+        data = {"name": "safe", "tier": "small", "tags": "red, blue", "motto": "all good", "audit": "true"}
+        assert (await console.post("/console/catalog/vaults", data)).status_code == 200
+        page = await console.client.get("/console/instances/vaults/safe")
+        assert 'href="/console/instances/vaults/safe/options"' in page.text
+        form = await console.client.get("/console/instances/vaults/safe/options")
+        assert 'name="motto" value="all good"' in form.text and 'name="tags" value="red, blue"' in form.text
+        assert '<option value="small" selected>' in form.text and 'name="audit" value="true" checked' in form.text
+        assert "generated-key" not in form.text and "Leave empty to keep the current value." in form.text
+
+        async def stored() -> dict[str, object]:
+            async with runtime.db.session() as session:
+                row = (await session.execute(select(Instance).where(Instance.name == "safe"))).scalar_one()
+                return dict(row.options)
+
+        before = await stored()
+        forged = await console.client.post(
+            "/console/instances/vaults/safe/options", data={"tier": "large"}, headers={"origin": ORIGIN}
+        )
+        assert forged.status_code == 403 and await stored() == before
+        bad = await console.post("/console/instances/vaults/safe/options", {"tier": "small", "motto": "LOUD"})
+        assert bad.status_code == 400 and 'id="field-motto-error">Does not match [a-z ]*.' in bad.text
+        assert 'value="LOUD"' in bad.text and await stored() == before
+        missing = await console.post("/console/instances/vaults/safe/options", {"tier": "", "motto": "x"})
+        assert missing.status_code == 400 and 'id="field-tier-error">Required.' in missing.text
+        changed = {"tier": "large", "tags": "", "motto": "quiet now", "key": ""}
+        r = await console.post("/console/instances/vaults/safe/options", changed)
+        assert (r.status_code, r.headers["location"]) == (303, "/console/instances/vaults/safe?done=updated")
+        assert "The options are saved." in (await console.client.get(r.headers["location"])).text
+        after = await stored()
+        assert after["key"] == "generated-key-0123456789"  # left empty: kept
+        assert (after["tier"], after["motto"], after["audit"]) == ("large", "quiet now", False)
+        assert "tags" not in after  # emptied: cleared, as PATCH with null does
+        r = await console.post("/console/instances/vaults/safe/options", {**changed, "key": "a new key value"})
+        assert r.status_code == 303 and (await stored())["key"] == "a new key value"
+
 
 class TestIsolation:
     async def test_another_tenants_things_are_not_found(
@@ -219,3 +281,54 @@ class TestIsolation:
         await console.post("/console/sign-out")
         await console.signed_in()
         assert (await console.client.get("/console/instances/notes/mine")).status_code == 200
+
+
+class TestAdmin:
+    async def test_other_tenants_find_no_admin_pages(self, console: Console) -> None:
+        await console.signed_in()
+        page = await console.client.get("/console/")
+        assert "/console/admin/" not in page.text
+        for path in ("/console/admin/tenants", "/console/admin/system"):
+            r = await console.client.get(path)
+            assert r.status_code == 404 and "There is no such page." in r.text, path
+        r = await console.post("/console/admin/tenants", {"tenant": "sneaky", "username": "admin"})
+        assert r.status_code == 404
+
+    async def test_create_a_tenant_shown_once(
+        self, console: Console, factory: Factory, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
+        await factory.create_tenant("admin", password=PASSWORD)
+        await console.signed_in("admin")
+        page = await console.client.get("/console/admin/tenants")
+        assert page.status_code == 200 and 'href="/console/admin/system"' in page.text
+        assert "admin (yours)" in text_of(page.text) and "acme" in page.text
+        bad = await console.post("/console/admin/tenants", {"tenant": "Big Co", "username": " "})
+        assert bad.status_code == 400 and 'id="new-tenant-error">Use lowercase letters and digits' in bad.text
+        assert 'value="Big Co"' in bad.text and 'id="new-tenant-user-error">Enter a username.' in bad.text
+        taken = await console.post("/console/admin/tenants", {"tenant": "acme", "username": "boss"})
+        assert taken.status_code == 400 and "There is already a tenant acme." in taken.text
+        assert 'value="boss"' in taken.text
+        data = {"tenant": "globex", "username": "hank"}
+        forged = await console.client.post("/console/admin/tenants", data=data, headers={"origin": ORIGIN})
+        assert forged.status_code == 403  # no CSRF token
+        r = await console.post("/console/admin/tenants", data)
+        assert r.status_code == 200 and "shown only this once" in r.text
+        password = re.search(r'<code id="once-password">([^<]+)</code>', r.text).group(1)  # type: ignore[union-attr]
+        pat = re.search(r'<code id="once-token">([^<]+)</code>', r.text).group(1)  # type: ignore[union-attr]
+        me = await client.get("/me", headers={"x-pat-jwt": f"Bearer {pat}"})
+        assert me.json()["tenantId"] == "globex"
+        listing = await console.client.get("/console/admin/tenants")
+        assert "globex" in listing.text and pat not in listing.text and password not in listing.text
+        async with second_client(runtime) as other:
+            assert (await Console(other).sign_in("globex", "hank", password)).status_code == 303
+
+    async def test_system_shows_masked_settings_and_the_routes(self, console: Console, factory: Factory) -> None:
+        await factory.create_tenant("admin", password=PASSWORD)
+        await console.signed_in("admin")
+        page = await console.client.get("/console/admin/system")
+        assert page.status_code == 200 and f"mediaplane {__version__}" in page.text
+        assert TEST_SECRET not in page.text and f"****{TEST_SECRET[-4:]}" in page.text
+        facts = text_of(page.text)
+        assert "console_idle_timeout PT2H" in facts and "redis_url (not set)" in facts
+        assert "POST /servicetoken Trade a PAT for a service access token tokens" in facts
+        assert "GET /tenants" in facts and "/docs" in facts

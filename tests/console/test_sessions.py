@@ -5,20 +5,27 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
+import pytest
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from mediaplane.app import create_app
-from mediaplane.console.auth import ABSOLUTE_TIMEOUT, FAILURE_WINDOW, IDLE_TIMEOUT, MAX_FAILURES
+from mediaplane.config import Settings
 from mediaplane.console.models import ConsoleSession
 from mediaplane.core.runtime import Runtime
 from mediaplane.kit.clock import FrozenClock
 from mediaplane.kit.security import sha256_hex
+from tests.conftest import make_settings
 from tests.console.conftest import ORIGIN, PASSWORD, Console
 from tests.fixtures.factories import Factory
 
 WRONG = "Wrong tenant, username or password."
+DEFAULTS = {name: field.default for name, field in Settings.model_fields.items()}
+IDLE_TIMEOUT, ABSOLUTE_TIMEOUT = DEFAULTS["console_idle_timeout"], DEFAULTS["console_session_lifetime"]
+MAX_FAILURES, FAILURE_WINDOW = DEFAULTS["console_lockout_attempts"], DEFAULTS["console_lockout_window"]
 
 
 async def session_rows(runtime: Runtime) -> list[ConsoleSession]:
@@ -169,6 +176,44 @@ class TestSession:
         # The old cookie, replayed, signs nobody in.
         replay = await console.client.get("/console/", headers={"cookie": f"mediaplane_console={value}"})
         assert replay.status_code == 303
+
+
+class TestSettings:
+    @pytest.fixture
+    def settings(self, tmp_path: Path, database_url: str) -> Settings:
+        limits = {
+            "console_idle_timeout": timedelta(minutes=10),
+            "console_session_lifetime": timedelta(minutes=30),
+            "console_lockout_attempts": 2,
+            "console_lockout_window": timedelta(minutes=1),
+        }
+        return make_settings(tmp_path / "data", database_url, **limits)
+
+    def test_they_must_be_above_zero(self) -> None:
+        for name in ("console_idle_timeout", "console_session_lifetime", "console_lockout_window"):
+            with pytest.raises(ValidationError, match=f"{name}\n  Value error, must be longer than 0 seconds"):
+                Settings(**{name: "0"})  # type: ignore[arg-type]
+        with pytest.raises(ValidationError, match="console_lockout_attempts"):
+            Settings(console_lockout_attempts=0)
+
+    async def test_the_limits_are_the_operators(self, console: Console, clock: FrozenClock) -> None:
+        r = await console.sign_in()
+        cookie = next(c for c in r.headers.get_list("set-cookie") if c.startswith("mediaplane_console="))
+        assert "max-age=1800" in cookie.lower()
+        clock.advance(timedelta(minutes=11))
+        assert (await console.client.get("/console/")).status_code == 303  # idle for longer than 10 minutes
+        console.client.cookies.clear()
+        for _ in range(2):
+            assert (await console.sign_in(password="guess")).status_code == 401
+        locked = await console.sign_in()
+        assert locked.status_code == 429 and int(locked.headers["retry-after"]) <= 60
+        clock.advance(timedelta(minutes=1, seconds=1))
+        assert (await console.sign_in()).status_code == 303
+        for _ in range(3):
+            clock.advance(timedelta(minutes=9))
+            assert (await console.client.get("/console/")).status_code == 200
+        clock.advance(timedelta(minutes=4))  # 31 minutes after sign-in, however active
+        assert (await console.client.get("/console/")).status_code == 303
 
 
 class TestPassword:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import httpx
 import pytest
 from sqlalchemy import select
 
+from mediaplane.console.users import user_admin
 from mediaplane.core.runtime import Runtime
 from mediaplane.core.tenant.models import User
 from mediaplane.core.tenant.repository import UserRepository
+from mediaplane.kit.errors import BadRequest
 from tests.console.conftest import ORIGIN, PASSWORD, Console
 from tests.console.test_sessions import second_client
 from tests.fixtures.factories import Factory
@@ -131,3 +134,22 @@ class TestUsers:
             r = await console.client.post(path, data=data, headers={"origin": ORIGIN})
             assert r.status_code == 403, path
         assert await usernames(runtime) == ["admin"]
+
+
+class TestLastUser:
+    async def test_two_removals_at_once_leave_one_user(self, runtime: Runtime) -> None:
+        """Each removal alone is allowed (two users), but not both: exactly one of them goes through."""
+        async with runtime.db.session() as session:
+            await user_admin.add(session, "acme", "bob", NEW)
+
+        async def remove(username: str) -> BaseException | None:
+            try:
+                async with runtime.db.session() as session:
+                    await user_admin.remove(session, await user_admin.find(session, "acme", username))
+            except BadRequest as exc:
+                return exc
+            return None
+
+        outcomes = await asyncio.gather(remove("admin"), remove("bob"))
+        assert len(await usernames(runtime)) == 1
+        assert sum(isinstance(o, BadRequest) for o in outcomes) == 1

@@ -2,48 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
-
 import typer
 
-from mediaplane.cli.output import mask
 from mediaplane.cli.profile import config_path
 from mediaplane.cli.state import CliState, load_settings
-
-if TYPE_CHECKING:
-    from mediaplane.config import Settings
-
-SECRET_FIELDS = frozenset({"secret_key", "s3_access_key_id", "s3_secret_access_key"})
-URL_FIELDS = frozenset({"database_url", "redis_url"})
+from mediaplane.server_info import mask, masked_settings
 
 config_app = typer.Typer(help="Show the configuration in effect.", no_args_is_help=True)
-
-
-def mask_url(url: str | None) -> str | None:
-    """Hides the password in a database or Redis URL."""
-    if not url:
-        return url
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = f"{parts.username or ''}:****@{parts.hostname or ''}"
-    if parts.port is not None:
-        netloc += f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
-def masked_settings(settings: Settings) -> dict[str, Any]:
-    data: dict[str, Any] = settings.model_dump(mode="json")
-    for key in SECRET_FIELDS:
-        data[key] = mask(data.get(key))
-    for key in URL_FIELDS:
-        data[key] = mask_url(data.get(key))
-    if settings.secret_key is None:
-        data["secret_key"] = f"(kept in {settings.data_dir / 'secret.key'})"
-    data["effective_database_url"] = mask_url(settings.resolved_database_url)
-    data["effective_base_url"] = settings.base_url
-    return data
 
 
 @config_app.command("show")

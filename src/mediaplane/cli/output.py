@@ -15,13 +15,6 @@ from rich.text import Text
 from mediaplane.cli.errors import CliError
 
 
-def mask(secret: str | None) -> str | None:
-    """Enough of a secret to tell two apart, not enough to use it."""
-    if not secret:
-        return secret
-    return f"****{secret[-4:]}" if len(secret) >= 16 else "****"
-
-
 def short_time(value: Any) -> Any:
     """An ISO timestamp from the API as people read it (`2026-11-23 09:45:12Z`); anything else unchanged."""
     if not isinstance(value, str):

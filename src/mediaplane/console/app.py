@@ -10,10 +10,11 @@ from starlette.responses import RedirectResponse
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mediaplane.console.deps import PLATFORM_SCOPE_KEY
 from mediaplane.console.errors import install_console_errors
 from mediaplane.console.plugin import install_plugins
 from mediaplane.console.render import Templates
-from mediaplane.console.routes import account, catalog, home, instances, tokens, users
+from mediaplane.console.routes import account, admin, catalog, home, instances, tokens, users
 from mediaplane.console.security import CONSOLE_PATH, PAGE_HEADERS
 from mediaplane.core.catalog import Registry
 from mediaplane.core.deps import RUNTIME_SCOPE_KEY
@@ -32,7 +33,7 @@ class ConsoleApp:
         self.app.state.dashboards = {}
         install_console_errors(self.app)
         self.app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-        for module in (home, account, tokens, users, catalog, instances):
+        for module in (home, account, tokens, users, catalog, instances, admin):
             self.app.include_router(module.router)
         self._plugins_installed = False
 
@@ -46,7 +47,8 @@ class ConsoleApp:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        scope = {**scope, RUNTIME_SCOPE_KEY: self._runtime_of()}
+        # The app that mounted the console is the platform (the System page lists its routes).
+        scope = {**scope, RUNTIME_SCOPE_KEY: self._runtime_of(), PLATFORM_SCOPE_KEY: scope.get("app")}
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

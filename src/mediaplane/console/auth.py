@@ -1,7 +1,8 @@
 """Who is signed in: sign-in with a tenant user's password (with a lockout), sessions, password changes.
 
-A session is a random id in an HttpOnly cookie; its row keeps the id's SHA-256 and ends after IDLE_TIMEOUT
-without a request or ABSOLUTE_TIMEOUT after sign-in, whichever comes first. Its CSRF token is derived from
+A session is a random id in an HttpOnly cookie; its row keeps the id's SHA-256 and ends after
+MEDIAPLANE_CONSOLE_IDLE_TIMEOUT without a request or MEDIAPLANE_CONSOLE_SESSION_LIFETIME after sign-in, whichever
+comes first. Its CSRF token is derived from
 the id (HMAC with the server secret), so it needs no column and changes with the session.
 """
 
@@ -22,14 +23,11 @@ from mediaplane.console.repository import SessionRepository, SignInFailureReposi
 from mediaplane.core.runtime import Runtime
 from mediaplane.core.tenant.models import Tenant, User
 from mediaplane.core.tenant.repository import TenantRepository, UserRepository
+from mediaplane.core.tenant.service import ADMIN_TENANT
 from mediaplane.core.token.service import Principal
 from mediaplane.kit.security import derive_key, hash_password, sha256_hex, verify_password
 
-IDLE_TIMEOUT = timedelta(hours=2)
-ABSOLUTE_TIMEOUT = timedelta(hours=12)
 TOUCH_RESOLUTION = timedelta(minutes=1)  # how often last_seen_at is written
-MAX_FAILURES = 5
-FAILURE_WINDOW = timedelta(minutes=15)
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
 MAX_USERNAME = 100
@@ -77,6 +75,11 @@ class SignedIn:
     def principal(self) -> Principal:
         return Principal(self.tenant.id, self.user.id, CONSOLE_PRINCIPAL)
 
+    @property
+    def is_admin(self) -> bool:
+        """A user of the admin tenant: sees the Tenants and System pages (the API's CurrentAdmin)."""
+        return self.tenant.id == ADMIN_TENANT
+
 
 class SignInRefused(Exception):
     def __init__(self, message: str, status_code: int = 401, retry_after: int | None = None) -> None:
@@ -93,8 +96,9 @@ class SessionService:
     async def open(self, session: AsyncSession, runtime: Runtime, user: User) -> str:
         """Starts a session for `user` and returns the cookie value (shown to no one else, stored hashed)."""
         now = runtime.clock.now()
+        settings = runtime.settings
         repo = SessionRepository(session)
-        await repo.delete_expired(now, now - IDLE_TIMEOUT)
+        await repo.delete_expired(now, now - settings.console_idle_timeout)
         session_id = secrets.token_urlsafe(32)
         await repo.create(
             ConsoleSession(
@@ -103,7 +107,7 @@ class SessionService:
                 user_id=user.id,
                 created_at=now,
                 last_seen_at=now,
-                expires_at=now + ABSOLUTE_TIMEOUT,
+                expires_at=now + settings.console_session_lifetime,
             )
         )
         return session_id
@@ -117,7 +121,7 @@ class SessionService:
         if row is None:
             return None
         now = runtime.clock.now()
-        if now >= row.expires_at or now - row.last_seen_at >= IDLE_TIMEOUT:
+        if now >= row.expires_at or now - row.last_seen_at >= runtime.settings.console_idle_timeout:
             # In a transaction of its own: the request's is rolled back when it goes on to the sign-in page.
             async with runtime.db.session() as own:
                 await SessionRepository(own).delete_by_id(row.id)
@@ -167,11 +171,11 @@ class SignInService:
         return user
 
     async def _refuse_if_locked(self, session: AsyncSession, runtime: Runtime, tenant_id: str, username: str) -> None:
-        now = runtime.clock.now()
-        count, oldest = await SignInFailureRepository(session).since(tenant_id, username, now - FAILURE_WINDOW)
-        if count < MAX_FAILURES or oldest is None:
+        now, window = runtime.clock.now(), runtime.settings.console_lockout_window
+        count, oldest = await SignInFailureRepository(session).since(tenant_id, username, now - window)
+        if count < runtime.settings.console_lockout_attempts or oldest is None:
             return
-        wait = max(1, math.ceil((oldest + FAILURE_WINDOW - now).total_seconds()))
+        wait = max(1, math.ceil((oldest + window - now).total_seconds()))
         minutes = math.ceil(wait / 60)
         raise SignInRefused(
             f"Too many failed sign-ins for this user. Try again in {minutes} minute{'s' if minutes > 1 else ''}.",
@@ -182,7 +186,7 @@ class SignInService:
     async def _record_failure(self, session: AsyncSession, runtime: Runtime, tenant_id: str, username: str) -> None:
         now = runtime.clock.now()
         failures = SignInFailureRepository(session)
-        await failures.clear(tenant_id, username, before=now - FAILURE_WINDOW)
+        await failures.clear(tenant_id, username, before=now - runtime.settings.console_lockout_window)
         await failures.create(SignInFailure(tenant_id=tenant_id, username=username, failed_at=now))
 
     async def change_password(

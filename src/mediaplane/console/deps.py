@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 from starlette.datastructures import FormData
 
 from mediaplane.config import Settings
@@ -12,8 +12,9 @@ from mediaplane.console.auth import SignedIn, same_token, session_service
 from mediaplane.console.render import Templates
 from mediaplane.console.security import SAFE_METHODS, SESSION_COOKIE, same_origin
 from mediaplane.core.deps import RuntimeDep, SessionDep
-from mediaplane.kit.errors import Forbidden
+from mediaplane.kit.errors import Forbidden, NotFound
 
+PLATFORM_SCOPE_KEY = "mediaplane.platform"  # the platform app the console is mounted in (set by ConsoleApp)
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
@@ -61,3 +62,19 @@ async def signed_in(request: Request, session: SessionDep, runtime: RuntimeDep) 
 
 
 SignedInDep = Annotated[SignedIn, Depends(signed_in)]
+
+
+async def signed_in_admin(signed: SignedInDep) -> SignedIn:
+    """A user of the admin tenant; anyone else gets the console's "not found", as if the page did not exist."""
+    if not signed.is_admin:
+        raise NotFound("There is no such page.")
+    return signed
+
+
+AdminDep = Annotated[SignedIn, Depends(signed_in_admin)]
+
+
+def platform_app(request: Request) -> FastAPI | None:
+    """The running platform app (for its OpenAPI document), or None when the console runs on its own."""
+    app = request.scope.get(PLATFORM_SCOPE_KEY)
+    return app if isinstance(app, FastAPI) else None

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 # First path segments the console uses itself; a service with one of these ids gets no dashboard.
-RESERVED = frozenset({"account", "catalog", "instances", "sign-in", "sign-out", "static", "tokens"})
+RESERVED = frozenset({"account", "admin", "catalog", "instances", "sign-in", "sign-out", "static", "tokens", "users"})
 CONTEXT_KEY = "console_context"
 
 

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, func, select
 
 from mediaplane.console.models import ConsoleSession, SignInFailure
+from mediaplane.core.tenant.models import Tenant, User
 from mediaplane.kit.db import RepositoryBase
 
 
@@ -57,3 +58,30 @@ class SignInFailureRepository(RepositoryBase[SignInFailure]):
         if before is not None:
             statement = statement.where(SignInFailure.failed_at <= before)
         await self.session.execute(statement)
+
+
+class TenantUserRepository(RepositoryBase[User]):
+    """Removing a tenant's users so that at least one is always left, however many removals run at once."""
+
+    model = User
+
+    async def lock_tenant(self, tenant_id: str) -> None:
+        """Holds the tenant's row until the transaction ends (PostgreSQL), so removals in one tenant take turns.
+        FOR NO KEY UPDATE: removals exclude each other, but inserts that reference the tenant (their foreign key
+        checks take KEY SHARE) do not wait. SQLite has no such lock and needs none: one writer at a time, and the
+        delete below counts again within its own statement."""
+        await self.session.execute(select(Tenant.id).where(Tenant.id == tenant_id).with_for_update(key_share=True))
+
+    async def delete_unless_last(self, user: User) -> bool:
+        """Deletes the user (the database cascades to sessions and PATs) if another user of the tenant is left,
+        counted in the same statement; False when none is."""
+        others = (
+            select(func.count())
+            .select_from(User)
+            .where(User.tenant_id == user.tenant_id, User.id != user.id)
+            .scalar_subquery()
+        )
+        result = await self.session.execute(
+            delete(User).where(User.id == user.id, others > 0).execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))

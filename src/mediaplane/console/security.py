@@ -8,7 +8,6 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
 from mediaplane.config import Settings
-from mediaplane.console.auth import ABSOLUTE_TIMEOUT
 
 CONSOLE_PATH = "/console"  # where create_app mounts the console
 SESSION_COOKIE = "mediaplane_console"
@@ -89,7 +88,8 @@ def set_cookie(response: Response, conn: HTTPConnection, settings: Settings, nam
 
 
 def set_session_cookie(response: Response, conn: HTTPConnection, settings: Settings, session_id: str) -> None:
-    set_cookie(response, conn, settings, SESSION_COOKIE, session_id, int(ABSOLUTE_TIMEOUT.total_seconds()))
+    age = int(settings.console_session_lifetime.total_seconds())
+    set_cookie(response, conn, settings, SESSION_COOKIE, session_id, age)
 
 
 def clear_cookie(response: Response, conn: HTTPConnection, settings: Settings, name: str) -> None:

@@ -11,7 +11,7 @@ import asyncio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mediaplane.console.auth import MAX_PASSWORD, MAX_USERNAME, MIN_PASSWORD
-from mediaplane.console.repository import SessionRepository
+from mediaplane.console.repository import SessionRepository, TenantUserRepository
 from mediaplane.core.tenant.models import User
 from mediaplane.core.tenant.repository import UserRepository
 from mediaplane.kit.errors import BadRequest, Conflict, NotFound
@@ -64,12 +64,13 @@ class UserAdmin:
         await session.flush()
 
     async def remove(self, session: AsyncSession, user: User) -> None:
-        """Removes the user with their sessions and PATs (the database cascades); never the tenant's last user."""
-        users = UserRepository(session)
-        if await users.count_in_tenant(user.tenant_id) <= 1:
+        """Removes the user with their sessions and PATs (the database cascades); never the tenant's last user,
+        even when two removals run at once (the tenant is locked, and the delete counts the others itself)."""
+        users = TenantUserRepository(session)
+        await users.lock_tenant(user.tenant_id)
+        if not await users.delete_unless_last(user):
             raise BadRequest("This is the tenant's last user, so it cannot be removed.")
-        await SessionRepository(session).delete_of_user(user.id)
-        await users.delete(user)
+        session.expunge(user)
 
 
 user_admin = UserAdmin()

@@ -13,6 +13,7 @@ NOTICES = {
     "revoked": "The token is revoked: it no longer works, nor do the service tokens made with it.",
     "removed": "The instance is removed, with its data.",
     "restarted": "The instance is restarted.",
+    "updated": "The options are saved.",
 }
 
 

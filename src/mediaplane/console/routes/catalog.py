@@ -81,13 +81,13 @@ async def create_instance(
         raise PageError(_form_page(request, templates, signed, spec, form, exc.status_code)) from None
     shown = instance_object(runtime.settings, base_url(runtime.settings, request), spec, instance, reveal_secrets=True)
     # What the service generated: secrets are masked from now on, so this is their one showing.
-    once: dict[str, object] = {}
-    generated: dict[str, object] = {}
+    once: list[tuple[str, str, object]] = []
+    generated: list[tuple[str, str, object]] = []
     for option in spec.options:
         value = shown.get(option.name)
         if option.generate is None or option.name in body or value in (None, ""):
             continue
-        (once if option.secret else generated)[option.name] = value
+        (once if option.secret else generated).append((option.name, option.label or option.name, value))
     return templates.render(
         request,
         "instance_created.html",

@@ -1,4 +1,5 @@
-"""Instances of every service: list, describe (URL, resources, docs, health, logs), remove after a confirmation."""
+"""Instances of every service: list, describe (URL, resources, docs, health, logs), edit their options, restart,
+remove after a confirmation."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
 from mediaplane.console.auth import SignedIn
-from mediaplane.console.deps import SignedInDep, TemplatesDep
+from mediaplane.console.deps import SignedInDep, TemplatesDep, read_form
+from mediaplane.console.errors import PageError
+from mediaplane.console.forms import InstanceForm, options_form, parse_options_form
+from mediaplane.console.render import Templates
 from mediaplane.console.routes import notice, plain
 from mediaplane.console.routes.catalog import service_of
 from mediaplane.console.security import console_root
@@ -20,7 +24,7 @@ from mediaplane.core.instance.schemas import SECRET_MASK, instance_object
 from mediaplane.core.instance.service import instance_service
 from mediaplane.core.runtime import Runtime
 from mediaplane.core.urls import base_url
-from mediaplane.kit.errors import NotFound
+from mediaplane.kit.errors import MediaplaneError, NotFound
 
 router = APIRouter()
 LOG_LINES = 200
@@ -118,6 +122,67 @@ async def restart(
     await instance_service.restart(session, runtime, spec, instance)
     page = f"{console_root(request)}/instances/{spec.id}/{instance.name}"
     return RedirectResponse(f"{page}?done=restarted", status_code=303)
+
+
+def _options_page(
+    request: Request,
+    templates: Templates,
+    signed: SignedIn,
+    spec: ServiceSpec,
+    instance: Instance,
+    form: InstanceForm,
+    status_code: int = 200,
+) -> Response:
+    return templates.render(
+        request,
+        "instance_options.html",
+        status_code=status_code,
+        signed=signed,
+        nav="instances",
+        title=f"Options of {instance.name}",
+        spec=spec,
+        instance=instance,
+        form=form,
+    )
+
+
+@router.get("/instances/{service_id}/{name}/options")
+async def options(
+    service_id: str,
+    name: str,
+    request: Request,
+    signed: SignedInDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    templates: TemplatesDep,
+) -> Response:
+    spec, instance = await instance_of(session, runtime, signed, service_id, name)
+    return _options_page(request, templates, signed, spec, instance, options_form(spec, instance.options))
+
+
+@router.post("/instances/{service_id}/{name}/options")
+async def update_options(
+    service_id: str,
+    name: str,
+    request: Request,
+    signed: SignedInDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    templates: TemplatesDep,
+) -> Response:
+    """What `PATCH /<serviceId>instance/<name>` does (the eyeson CLI's `rotate-key` is one)."""
+    spec, instance = await instance_of(session, runtime, signed, service_id, name)
+    form, changes = parse_options_form(spec, await read_form(request), instance.options)
+    if not form.valid:
+        return _options_page(request, templates, signed, spec, instance, form, 400)
+    try:
+        await instance_service.update(session, runtime, spec, instance, changes)
+    except MediaplaneError as exc:
+        # Raised, so that the new options and whatever the service's hook wrote are rolled back.
+        form.message = exc.message
+        raise PageError(_options_page(request, templates, signed, spec, instance, form, exc.status_code)) from None
+    page = f"{console_root(request)}/instances/{spec.id}/{instance.name}"
+    return RedirectResponse(f"{page}?done=updated", status_code=303)
 
 
 @router.get("/instances/{service_id}/{name}/remove")
