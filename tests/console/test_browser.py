@@ -38,7 +38,8 @@ WAIT_MS = 15_000
 
 @contextlib.contextmanager
 def live_console(tmp_path: Path) -> Iterator[str]:
-    """`serve` on a free port with the notes test service (and its dashboard); tenant acme with a password."""
+    """`serve` on a free port with the notes test service (and its dashboard); tenants acme and admin with a
+    password."""
     port = free_port()
     settings = make_settings(tmp_path / "data", f"sqlite+aiosqlite:///{tmp_path / 'console.db'}", port=port)
     registry = Registry([replace(notes_spec("notes"), console=board_plugin)])
@@ -47,7 +48,8 @@ def live_console(tmp_path: Path) -> Iterator[str]:
         runtime = await open_runtime(settings, registry=registry)
         try:
             async with runtime.db.session() as session:
-                await tenant_service.create(session, runtime, "acme", password=PASSWORD)
+                for tenant_id in ("acme", "admin"):
+                    await tenant_service.create(session, runtime, tenant_id, password=PASSWORD)
         finally:
             await runtime.close()
 
@@ -80,8 +82,8 @@ class Visit:
     def focused(self) -> str:
         return str(self.page.evaluate("() => document.activeElement.id || document.activeElement.className"))
 
-    def sign_in(self, password: str) -> None:
-        self.page.get_by_label("Tenant").fill("acme")
+    def sign_in(self, password: str, tenant: str = "acme") -> None:
+        self.page.get_by_label("Tenant").fill(tenant)
         self.page.get_by_label("Username").fill("admin")
         self.page.get_by_label("Password").fill(password)
         self.page.get_by_role("button", name="Sign in").click()
@@ -214,5 +216,20 @@ def test_the_console_in_chromium(tmp_path: Path) -> None:
             phone.shot(path.replace("/", "-") or "overview")
         assert phone.problems == []
         phone_context.close()
+
+        # The admin tenant's pages: a tenant made (its PAT and password shown once), the system's settings.
+        admin = Visit(browser.new_context(viewport={"width": 1100, "height": 800}), shots, "admin")
+        admin.page.goto(f"{url}/console/admin/tenants")
+        admin.sign_in(PASSWORD, tenant="admin")
+        admin.page.get_by_label("Tenant id").fill("beta")
+        admin.page.get_by_role("button", name="Create tenant").click()
+        assert "beta" in admin.page.inner_text("h1")
+        admin.shot("tenant-created")
+        admin.page.goto(f"{url}/console/admin/tenants")
+        admin.shot("tenants")
+        admin.page.goto(f"{url}/console/admin/system")
+        assert "effective_database_url" in admin.page.inner_text("main")
+        admin.shot("system")
+        assert admin.problems == []
         context.close()
     assert len(list(shots.glob("*.png"))) >= 20

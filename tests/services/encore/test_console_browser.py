@@ -137,7 +137,9 @@ def test_the_encore_dashboard_in_chromium(tmp_path: Path, media_server: str) -> 
         phone = Visit(phone_context, shots, "phone")
         phone.page.goto(f"{url}/console/encore/demo/")
         phone.sign_in(PASSWORD)
-        for name, path in (("jobs", ""), ("enqueue", "new"), ("job", f"jobs/{page.url.rsplit('/', 1)[-1]}")):
+        job = f"jobs/{page.url.rsplit('/', 1)[-1]}"
+        pages = (("jobs", ""), ("enqueue", "new"), ("job", job), ("profiles", "profiles"), ("files", "files/web/"))
+        for name, path in pages:
             phone.page.goto(f"{url}/console/encore/demo/{path}")
             assert phone.page.evaluate(NO_SIDEWAYS_SCROLL), path
             phone.shot(name)

@@ -175,6 +175,12 @@ def test_the_eyeson_dashboard_in_chromium(tmp_path: Path) -> None:
             assert page.evaluate(NO_SIDEWAYS_SCROLL)
             assert "Standup" in text(page, "[data-room-id]")
             shot("phone-rooms")
+            page.goto(f"{board}join-link")
+            page.get_by_label("User name").fill("Nora Newcomer")
+            page.get_by_role("button", name="Make the join link").click()
+            assert text(page, "h1") == "A join link for Nora Newcomer"
+            assert page.evaluate(NO_SIDEWAYS_SCROLL)
+            shot("phone-join-link")
             assert problems == []
     finally:
         peer.close()

@@ -201,6 +201,14 @@ def test_the_gosd_dashboard_in_chromium(tmp_path: Path) -> None:
         page.goto(board)
         page.wait_for_function(f'() => document.querySelector("{presence}").textContent === "offline"')
 
+        # A node added from the board: its secret shown once on the next page.
+        page.get_by_label("Node name").fill("Depot 2")
+        page.locator("#node-type").fill("depot")
+        page.get_by_role("button", name="Add node").click()
+        assert "Node “Depot 2” added" in text(page, "h1")
+        shot("node-added")
+        page.goto(board)
+
         # A node made through the API joins the board without a reload, and leaves it when deleted there.
         made, _secret = gosd.node("depot")
         page.wait_for_selector(f"[data-node='{made}']")

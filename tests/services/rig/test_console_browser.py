@@ -176,6 +176,10 @@ def test_the_rig_dashboard_in_chromium(tmp_path: Path) -> None:
         page.goto(board)
         assert text(page, "[data-stream-id] [data-field=state]") == "offline"
         shot("streams")
+        page.locator("a[href$='/password']").first.click()
+        assert "alice" in text(page, "h1")
+        shot("account-password")
+        page.goto(board)
 
         # A stream made in another tab joins this list without a reload, and leaves it when deleted there.
         other = context.new_page()
