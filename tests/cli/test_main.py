@@ -79,3 +79,33 @@ class TestErrors:
         from mediaplane import __version__
 
         assert cli.ok("--json", "version").json() == {"version": __version__}
+
+
+LOADED = """
+import sys
+from mediaplane.cli.main import main
+sys.argv = ["mediaplane", *sys.argv[1:]]
+try:
+    main()
+except SystemExit:
+    pass
+services = sorted({m.split(".")[2] for m in sys.modules if m.startswith("mediaplane.services.")})
+print(" ".join(services), "fastapi" in sys.modules, "sqlalchemy" in sys.modules, file=sys.stderr)
+"""
+
+
+class TestServiceCommandsLoad:
+    """A service's commands load only its own plugin, and no server-side library: every CLI call pays its imports."""
+
+    def loaded(self, *args: str) -> str:
+        import subprocess
+        import sys
+
+        done = subprocess.run([sys.executable, "-c", LOADED, *args], capture_output=True, text=True, timeout=60)
+        return done.stderr.strip().splitlines()[-1]
+
+    def test_a_service_group_loads_only_its_service(self) -> None:
+        assert self.loaded("eyeson", "--help") == "eyeson False False"
+
+    def test_other_names_load_every_service(self) -> None:
+        assert self.loaded("--help").startswith("encore eyeson gosd rig")

@@ -92,20 +92,29 @@ class MediaplaneGroup(TyperGroup):
     """The root group: hoists global options, reports every `CliError` the same way, adds the service groups."""
 
     _services_added = False
+    _loaded: frozenset[str] = frozenset()  # the service plugins whose commands are added
 
-    def _add_services(self) -> None:
+    def _add_services(self, only: str | None = None) -> None:
         if self._services_added:
             return
-        self._services_added = True
-        found = service_commands(entry_points(group=SERVICE_ENTRY_POINTS), taken=set(self.commands))
-        for name, command in found.items():
+        found = [ep for ep in entry_points(group=SERVICE_ENTRY_POINTS) if ep.name not in self._loaded]
+        if only is not None:
+            found = [ep for ep in found if ep.name == only]
+        else:
+            self._services_added = True
+        self._loaded |= {ep.name for ep in found}
+        for name, command in service_commands(found, taken=set(self.commands)).items():
             self.add_command(command, name)
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         command = super().get_command(ctx, cmd_name)
         if command is None and not self._services_added:
-            self._add_services()
+            # A service's own group loads only that plugin (each costs its imports), any other name all of them.
+            self._add_services(only=cmd_name)
             command = super().get_command(ctx, cmd_name)
+            if command is None:
+                self._add_services()
+                command = super().get_command(ctx, cmd_name)
         return command
 
     def list_commands(self, ctx: Any) -> list[str]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mediaplane.core.catalog import InstanceContext, ServiceHooks, ServiceSpec
-from mediaplane.core.instance.models import Instance
 from mediaplane.services.encore.errors import problem_body
 from mediaplane.services.encore.options import OPTIONS
+
+if TYPE_CHECKING:
+    from mediaplane.core.instance.models import Instance
 
 
 class EncoreHooks(ServiceHooks):

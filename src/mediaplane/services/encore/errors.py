@@ -4,12 +4,15 @@ validation (Encore 0.2), so clients of either version find what they parse."""
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import Request, Response
-from fastapi.responses import JSONResponse
+from starlette.responses import JSONResponse
 
-from mediaplane.core.errors import ErrorReply
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from mediaplane.core.errors import ErrorReply
 
 PROBLEM_JSON = "application/problem+json"
 LOCATIONS = ("body", "query", "path", "header")

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mediaplane.core.catalog import InstanceContext, ServiceHooks, ServiceSpec
-from mediaplane.core.instance.models import Instance
 from mediaplane.services.eyeson.errors import error_body
 from mediaplane.services.eyeson.options import OPTIONS
 
 if TYPE_CHECKING:
+    from mediaplane.core.instance.models import Instance
     from mediaplane.core.runtime import Runtime
 
 

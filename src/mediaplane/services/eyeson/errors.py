@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import Request, Response
-from fastapi.responses import JSONResponse
+from starlette.responses import JSONResponse
 
-from mediaplane.core.errors import ErrorReply
 from mediaplane.kit.errors import MediaplaneError
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from mediaplane.core.errors import ErrorReply
 
 DEFAULT_MESSAGES = {
     400: "bad request",

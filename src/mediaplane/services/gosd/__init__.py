@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mediaplane.core.catalog import InstanceContext, ServiceHooks, ServiceSpec
-from mediaplane.core.instance.models import Instance
 from mediaplane.services.gosd.errors import error_body
 from mediaplane.services.gosd.options import OPTIONS
 
 if TYPE_CHECKING:
     from mediaplane.core.ingest import IngestHandler
+    from mediaplane.core.instance.models import Instance
     from mediaplane.core.runtime import Runtime
 
 

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mediaplane.core.catalog import InstanceContext, ServiceHooks, ServiceSpec
-from mediaplane.core.instance.models import Instance
 from mediaplane.services.rig.errors import error_body
 from mediaplane.services.rig.options import OPTIONS
 
 if TYPE_CHECKING:
     from mediaplane.core.ingest.spec import IngestHandler
+    from mediaplane.core.instance.models import Instance
 
 
 class RigHooks(ServiceHooks):
