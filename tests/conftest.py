@@ -14,7 +14,7 @@ from mediaplane.kit.clock import FrozenClock
 from tests.fixtures.factories import Factory
 from tests.fixtures.services import notes_spec
 
-pytest_plugins = ["tests.fixtures.databases", "tests.fixtures.s3", "tests.fixtures.webrtc"]
+pytest_plugins = ["tests.fixtures.browser", "tests.fixtures.databases", "tests.fixtures.s3", "tests.fixtures.webrtc"]
 
 TEST_SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
 

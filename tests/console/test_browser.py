@@ -1,7 +1,7 @@
 """The console in a real headless Chromium against a live server: sign in by keyboard, create a token and read it
 from the page, create an instance from the catalog form (a bad value first), see it, remove it, change the
 password, sign out and in again; then the same pages on a phone-sized screen, without sideways scrolling.
-Screenshots of every page are left under the test's tmp_path (screenshots/).
+Screenshots of every page go to the `screenshots` fixture's folder.
 
 The browser is the system's Chromium (Debian's `chromium`), driven by Playwright; none is downloaded.
 """
@@ -89,9 +89,8 @@ class Visit:
         self.page.get_by_role("button", name="Sign in").click()
 
 
-def test_the_console_in_chromium(tmp_path: Path) -> None:
-    shots = tmp_path / "screenshots"
-    shots.mkdir()
+def test_the_console_in_chromium(tmp_path: Path, screenshots: Path) -> None:
+    shots = screenshots
     with live_console(tmp_path) as url, chromium() as browser:
         context = browser.new_context(viewport={"width": 1100, "height": 800})
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url)

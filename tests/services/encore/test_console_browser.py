@@ -2,7 +2,7 @@
 instance from the catalog's encore form and open its dashboard from the instance's page, enqueue a job of a short
 lavfi-made clip in one tab while another watches the jobs table fill in and its progress bar reach 100 % by
 server-sent events (never reloaded), open the job, play the HLS package, an MP4 and the DASH package. Screenshots
-of each page are left under the test's tmp_path (screenshots/); the phone-sized pages are checked for sideways
+of each page go to the `screenshots` fixture's folder; the phone-sized pages are checked for sideways
 scrolling.
 
 The browser is the system's Chromium (Debian's `chromium`), driven by Playwright; none is downloaded.
@@ -56,9 +56,8 @@ def live_encore(tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-def test_the_encore_dashboard_in_chromium(tmp_path: Path, media_server: str) -> None:
-    shots = tmp_path / "screenshots"
-    shots.mkdir()
+def test_the_encore_dashboard_in_chromium(tmp_path: Path, screenshots: Path, media_server: str) -> None:
+    shots = screenshots
     with live_encore(tmp_path) as url, chromium() as browser:
         context = browser.new_context(viewport={"width": 1100, "height": 800})
         watcher = Visit(context, shots, "desktop")

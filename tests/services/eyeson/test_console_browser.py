@@ -1,7 +1,7 @@
 """eyeson's dashboard in a real headless Chromium against a live server: sign in, a room started through the API
 with the team's key, an aiortc peer joins it and appears on the room's page without a reload, a recording
-started and stopped from the dashboard becomes ready and plays in the page. Screenshots of every page are left
-under tmp_path (screenshots/).
+started and stopped from the dashboard becomes ready and plays in the page. Screenshots of every page go to the
+`screenshots` fixture's folder.
 
 The browser is the system's Chromium (Debian's `chromium`), driven by Playwright; none is downloaded.
 """
@@ -111,9 +111,8 @@ def text(page: Page, selector: str) -> str:
     return (page.locator(selector).first.text_content() or "").strip()
 
 
-def test_the_eyeson_dashboard_in_chromium(tmp_path: Path) -> None:
-    shots = tmp_path / "screenshots"
-    shots.mkdir()
+def test_the_eyeson_dashboard_in_chromium(tmp_path: Path, screenshots: Path) -> None:
+    shots = screenshots
     problems: list[str] = []
     peer = PeerThread()
     try:

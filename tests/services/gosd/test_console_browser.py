@@ -4,7 +4,7 @@ workers: sign in, see a node come online (with its status) when the real node ag
 appear without a reload, then run a long plan and cancel its job after the confirmation. The node has a
 livestream_hls point and its agent publishes a test pattern to the RTMP ingest: the node page's player plays it
 (through the dashboard's own HLS routes). A node made and deleted through the API comes and goes from the board
-without a reload. Screenshots of every page are left under tmp_path (screenshots/).
+without a reload. Screenshots of every page go to the `screenshots` fixture's folder.
 
 The browser is the system's Chromium (Debian's `chromium`), driven by Playwright; none is downloaded.
 """
@@ -98,9 +98,8 @@ def live_server(tmp_path: Path) -> Iterator[tuple[str, LiveGosd]]:
         yield url, LiveGosd(base, "", token.json()["access_token"])
 
 
-def test_the_gosd_dashboard_in_chromium(tmp_path: Path) -> None:
-    shots = tmp_path / "screenshots"
-    shots.mkdir()
+def test_the_gosd_dashboard_in_chromium(tmp_path: Path, screenshots: Path) -> None:
+    shots = screenshots
     problems: list[str] = []
     with live_server(tmp_path) as (url, gosd), chromium() as browser:
         node_id, secret = gosd.node("air", [CAM])

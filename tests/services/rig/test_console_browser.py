@@ -2,7 +2,7 @@
 rig account and a stream, publish to its ingest with FFmpeg and see the stream go live and the preview play
 without a reload, add a destination (a bad URL first: rig's message beside the field) and see its relay go live
 with a bitrate, remove it, rotate the key; a stream made and deleted in another tab comes and goes from the
-list without a reload. Screenshots of every page are left under tmp_path (screenshots/).
+list without a reload. Screenshots of every page go to the `screenshots` fixture's folder.
 
 The browser is the system's Chromium (Debian's `chromium`), driven by Playwright; none is downloaded.
 """
@@ -95,9 +95,8 @@ def text(page: Page, selector: str) -> str:
     return (page.locator(selector).first.text_content() or "").strip()
 
 
-def test_the_rig_dashboard_in_chromium(tmp_path: Path) -> None:
-    shots = tmp_path / "screenshots"
-    shots.mkdir()
+def test_the_rig_dashboard_in_chromium(tmp_path: Path, screenshots: Path) -> None:
+    shots = screenshots
     problems: list[str] = []
     with live_server(tmp_path) as (url, rtmp_port), chromium() as browser:
         context = browser.new_context(viewport={"width": 1100, "height": 900})
