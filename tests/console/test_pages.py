@@ -208,7 +208,7 @@ class TestInstances:
         assert hooks.deleted == ["demo"]
         assert (await console.client.get("/console/instances/notes/demo")).status_code == 404
 
-    async def test_edit_options_keeps_an_empty_secret(self, console: Console, runtime: Runtime) -> None:
+    async def test_edit_options_keeps_or_renews_a_secret(self, console: Console, runtime: Runtime) -> None:
         await console.signed_in()
         data = {"name": "safe", "tier": "small", "tags": "red, blue", "motto": "all good", "audit": "true"}
         assert (await console.post("/console/catalog/vaults", data)).status_code == 200
@@ -217,7 +217,7 @@ class TestInstances:
         form = await console.client.get("/console/instances/vaults/safe/options")
         assert 'name="motto" value="all good"' in form.text and 'name="tags" value="red, blue"' in form.text
         assert '<option value="small" selected>' in form.text and 'name="audit" value="true" checked' in form.text
-        assert "generated-key" not in form.text and "Leave empty to keep the current value." in form.text
+        assert "generated-key" not in form.text and "Leave empty to keep the current value" in form.text
 
         async def stored() -> dict[str, object]:
             async with runtime.db.session() as session:
@@ -244,6 +244,12 @@ class TestInstances:
         assert "tags" not in after  # emptied: cleared, as PATCH with null does
         r = await console.post("/console/instances/vaults/safe/options", {**changed, "key": "a new key value"})
         assert r.status_code == 303 and (await stored())["key"] == "a new key value"
+        # A new one generated: shown on the answer page, once.
+        both = await console.post("/console/instances/vaults/safe/options", {**changed, "key": "x", "key.reset": "on"})
+        assert both.status_code == 400 and "not both" in both.text and (await stored())["key"] == "a new key value"
+        r = await console.post("/console/instances/vaults/safe/options", {**changed, "key.reset": "on"})
+        assert r.status_code == 200 and '<code id="once-key">generated-key-0123456789</code>' in r.text
+        assert (await stored())["key"] == "generated-key-0123456789"
 
 
 class TestIsolation:

@@ -17,6 +17,7 @@ from mediaplane.core.instance.service import instance_service
 from mediaplane.kit.errors import BadRequest
 
 MAX_VALUE = 4096
+RESET_SUFFIX = ".reset"  # the form field of a secret's "replace it" box: `clientSecret.reset=on`
 
 
 @dataclass
@@ -30,10 +31,15 @@ class Field:
     choices: tuple[str, ...] = ()
     value: Any = ""
     error: str | None = None
+    reset: str = ""  # editing a secret: the label of its "replace it" box (a new value generated, or none)
 
     @property
     def id(self) -> str:
         return f"field-{self.name}"
+
+    @property
+    def reset_name(self) -> str:
+        return f"{self.name}{RESET_SUFFIX}"
 
 
 @dataclass
@@ -60,7 +66,7 @@ def _hint(option: InstanceOption, *, editing: bool) -> str:
     if option.regex_validator:
         parts.append(f"Must match {option.regex_validator}.")
     if editing and option.secret:
-        parts.append("Leave empty to keep the current value.")
+        parts.append("Leave empty to keep the current value, or tick the box below.")
     elif option.generate is not None:
         parts.append(
             "Leave empty to have a new one generated."
@@ -83,6 +89,13 @@ def _shown(option: InstanceOption, value: Any) -> Any:
     return str(value)
 
 
+def _reset(option: InstanceOption) -> str:
+    """Editing a secret: what its box does — a new value (generated, shown once) or none (if it may be empty)."""
+    if option.generate is not None:
+        return "Make a new one (shown once, after saving); the current one stops working"
+    return "" if option.mandatory else "Remove it"
+
+
 def _option_fields(spec: ServiceSpec, values: dict[str, Any], *, editing: bool) -> list[Field]:
     return [
         Field(
@@ -94,6 +107,7 @@ def _option_fields(spec: ServiceSpec, values: dict[str, Any], *, editing: bool) 
             hint=_hint(option, editing=editing),
             choices=option.enums,
             value=_shown(option, values.get(option.name)),
+            reset=_reset(option) if editing and option.secret else "",
         )
         for option in spec.options
     ]
@@ -139,6 +153,12 @@ def _read_options(spec: ServiceSpec, form: FormData, result: InstanceForm, body:
             continue
         value = raw.strip() if isinstance(raw, str) else ""
         current.value = "" if option.secret else value[:MAX_VALUE]
+        if current.reset and form.get(current.reset_name) == "on":
+            if value:
+                result.errors[option.name] = "Give a new value or tick the box, not both."
+            else:
+                body[option.name] = None  # as null in a PATCH: generated anew, or removed
+            continue
         if not value:
             if editing and option.secret:
                 continue

@@ -181,6 +181,22 @@ async def update_options(
         # Raised, so that the new options and whatever the service's hook wrote are rolled back.
         form.message = exc.message
         raise PageError(_options_page(request, templates, signed, spec, instance, form, exc.status_code)) from None
+    renewed = [
+        (o.name, o.label or o.name, instance.options.get(o.name))
+        for o in spec.options
+        if o.secret and o.generate is not None and o.name in changes and changes[o.name] is None
+    ]
+    if renewed:  # new secrets: shown here, once (a page of its own, so they are in no URL)
+        return templates.render(
+            request,
+            "instance_options_saved.html",
+            signed=signed,
+            nav="instances",
+            title=f"Options of {instance.name} saved",
+            spec=spec,
+            instance=instance,
+            once=renewed,
+        )
     page = f"{console_root(request)}/instances/{spec.id}/{instance.name}"
     return RedirectResponse(f"{page}?done=updated", status_code=303)
 
