@@ -229,6 +229,11 @@ def test_the_console_in_chromium(tmp_path: Path, screenshots: Path) -> None:
         admin.page.goto(f"{url}/console/admin/system")
         assert "effective_database_url" in admin.page.inner_text("main")
         admin.shot("system")
+        admin.page.set_viewport_size({"width": 360, "height": 740})
+        for path in ("admin/tenants", "admin/system"):
+            admin.page.goto(f"{url}/console/{path}")
+            assert admin.page.evaluate(NO_SIDEWAYS_SCROLL), path
+            admin.shot("phone-" + path.replace("/", "-"))
         assert admin.problems == []
         context.close()
     assert len(list(shots.glob("*.png"))) >= 20
