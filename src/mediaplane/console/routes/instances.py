@@ -3,9 +3,10 @@ remove after a confirmation."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
@@ -42,14 +43,55 @@ async def all_instances(
     return found
 
 
-async def instance_of(
-    session: AsyncSession, runtime: Runtime, signed: SignedIn, service_id: str, name: str
-) -> tuple[ServiceSpec, Instance]:
-    """The signed-in tenant's instance; any other tenant's is as missing as one that never was."""
+@dataclass(frozen=True)
+class InstancePage:
+    """What every page of one instance works with: the signed-in tenant's instance (any other tenant's is as
+    missing as one that never was) and how to render and answer."""
+
+    request: Request
+    signed: SignedIn
+    session: AsyncSession
+    runtime: Runtime
+    templates: Templates
+    spec: ServiceSpec
+    instance: Instance
+
+    def render(self, template: str, title: str, status_code: int = 200, **values: Any) -> Response:
+        return self.templates.render(
+            self.request,
+            template,
+            status_code=status_code,
+            signed=self.signed,
+            nav="instances",
+            title=title,
+            spec=self.spec,
+            instance=self.instance,
+            **values,
+        )
+
+    def back(self, done: str, *, to_list: bool = False) -> Response:
+        root = f"{console_root(self.request)}/instances"
+        page = root if to_list else f"{root}/{self.spec.id}/{self.instance.name}"
+        return RedirectResponse(f"{page}?done={done}", status_code=303)
+
+
+async def _instance_page(
+    service_id: str,
+    name: str,
+    request: Request,
+    signed: SignedInDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    templates: TemplatesDep,
+) -> InstancePage:
     spec = service_of(runtime, service_id)
     if not plain(name):
         raise NotFound(f"No instance named {name}")
-    return spec, await instance_service.get(session, spec, signed.principal, name)
+    instance = await instance_service.get(session, spec, signed.principal, name)
+    return InstancePage(request, signed, session, runtime, templates, spec, instance)
+
+
+InstanceDep = Annotated[InstancePage, Depends(_instance_page)]
 
 
 def _option_rows(spec: ServiceSpec, shown: dict[str, Any]) -> list[tuple[str, Any, bool]]:
@@ -80,153 +122,67 @@ async def instances(
 
 
 @router.get("/instances/{service_id}/{name}")
-async def describe(
-    service_id: str,
-    name: str,
-    request: Request,
-    signed: SignedInDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    templates: TemplatesDep,
-) -> Response:
-    spec, instance = await instance_of(session, runtime, signed, service_id, name)
-    shown: dict[str, Any] = instance_object(runtime.settings, base_url(runtime.settings, request), spec, instance)
-    options = _option_rows(spec, shown)
-    health = await instance_service.health(session, runtime, spec, instance)
-    logs = await instance_service.logs(session, instance, timestamps=True)
-    dashboards = request.app.state.dashboards
-    return templates.render(
-        request,
+async def describe(page: InstanceDep) -> Response:
+    spec, instance, runtime = page.spec, page.instance, page.runtime
+    shown: dict[str, Any] = instance_object(runtime.settings, base_url(runtime.settings, page.request), spec, instance)
+    return page.render(
         "instance.html",
-        signed=signed,
-        nav="instances",
-        title=f"{instance.name} ({spec.title})",
-        spec=spec,
-        instance=instance,
+        f"{instance.name} ({spec.title})",
         url=shown["url"],
         resources=shown["resources"],
-        options=options,
-        health=health,
-        logs=logs[-LOG_LINES:],
-        dashboard=dashboards.get(spec.id),
-        notice=notice(request),
+        options=_option_rows(spec, shown),
+        health=await instance_service.health(page.session, runtime, spec, instance),
+        logs=(await instance_service.logs(page.session, instance, timestamps=True))[-LOG_LINES:],
+        dashboard=page.request.app.state.dashboards.get(spec.id),
+        notice=notice(page.request),
     )
 
 
 @router.post("/instances/{service_id}/{name}/restart")
-async def restart(
-    service_id: str, name: str, request: Request, signed: SignedInDep, session: SessionDep, runtime: RuntimeDep
-) -> Response:
+async def restart(page: InstanceDep) -> Response:
     """What `mediaplane restart` and the API's restart do: the service's own restart of the instance."""
-    spec, instance = await instance_of(session, runtime, signed, service_id, name)
-    await instance_service.restart(session, runtime, spec, instance)
-    page = f"{console_root(request)}/instances/{spec.id}/{instance.name}"
-    return RedirectResponse(f"{page}?done=restarted", status_code=303)
+    await instance_service.restart(page.session, page.runtime, page.spec, page.instance)
+    return page.back("restarted")
 
 
-def _options_page(
-    request: Request,
-    templates: Templates,
-    signed: SignedIn,
-    spec: ServiceSpec,
-    instance: Instance,
-    form: InstanceForm,
-    status_code: int = 200,
-) -> Response:
-    return templates.render(
-        request,
-        "instance_options.html",
-        status_code=status_code,
-        signed=signed,
-        nav="instances",
-        title=f"Options of {instance.name}",
-        spec=spec,
-        instance=instance,
-        form=form,
-    )
+def _options_page(page: InstancePage, form: InstanceForm, status_code: int = 200) -> Response:
+    return page.render("instance_options.html", f"Options of {page.instance.name}", status_code, form=form)
 
 
 @router.get("/instances/{service_id}/{name}/options")
-async def options(
-    service_id: str,
-    name: str,
-    request: Request,
-    signed: SignedInDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    templates: TemplatesDep,
-) -> Response:
-    spec, instance = await instance_of(session, runtime, signed, service_id, name)
-    return _options_page(request, templates, signed, spec, instance, options_form(spec, instance.options))
+async def options(page: InstanceDep) -> Response:
+    return _options_page(page, options_form(page.spec, page.instance.options))
 
 
 @router.post("/instances/{service_id}/{name}/options")
-async def update_options(
-    service_id: str,
-    name: str,
-    request: Request,
-    signed: SignedInDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    templates: TemplatesDep,
-) -> Response:
+async def update_options(page: InstanceDep) -> Response:
     """What `PATCH /<serviceId>instance/<name>` does (the eyeson CLI's `rotate-key` is one)."""
-    spec, instance = await instance_of(session, runtime, signed, service_id, name)
-    form, changes = parse_options_form(spec, await read_form(request), instance.options)
+    spec, instance = page.spec, page.instance
+    form, changes = parse_options_form(spec, await read_form(page.request), instance.options)
     if not form.valid:
-        return _options_page(request, templates, signed, spec, instance, form, 400)
+        return _options_page(page, form, 400)
     try:
-        await instance_service.update(session, runtime, spec, instance, changes)
+        await instance_service.update(page.session, page.runtime, spec, instance, changes)
     except MediaplaneError as exc:
         # Raised, so that the new options and whatever the service's hook wrote are rolled back.
         form.message = exc.message
-        raise PageError(_options_page(request, templates, signed, spec, instance, form, exc.status_code)) from None
+        raise PageError(_options_page(page, form, exc.status_code)) from None
     renewed = [
         (o.name, o.label or o.name, instance.options.get(o.name))
         for o in spec.options
         if o.secret and o.generate is not None and o.name in changes and changes[o.name] is None
     ]
     if renewed:  # new secrets: shown here, once (a page of its own, so they are in no URL)
-        return templates.render(
-            request,
-            "instance_options_saved.html",
-            signed=signed,
-            nav="instances",
-            title=f"Options of {instance.name} saved",
-            spec=spec,
-            instance=instance,
-            once=renewed,
-        )
-    page = f"{console_root(request)}/instances/{spec.id}/{instance.name}"
-    return RedirectResponse(f"{page}?done=updated", status_code=303)
+        return page.render("instance_options_saved.html", f"Options of {instance.name} saved", once=renewed)
+    return page.back("updated")
 
 
 @router.get("/instances/{service_id}/{name}/remove")
-async def confirm_remove(
-    service_id: str,
-    name: str,
-    request: Request,
-    signed: SignedInDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    templates: TemplatesDep,
-) -> Response:
-    spec, instance = await instance_of(session, runtime, signed, service_id, name)
-    return templates.render(
-        request,
-        "instance_remove.html",
-        signed=signed,
-        nav="instances",
-        title=f"Remove {instance.name}?",
-        spec=spec,
-        instance=instance,
-    )
+async def confirm_remove(page: InstanceDep) -> Response:
+    return page.render("instance_remove.html", f"Remove {page.instance.name}?")
 
 
 @router.post("/instances/{service_id}/{name}/remove")
-async def remove(
-    service_id: str, name: str, request: Request, signed: SignedInDep, session: SessionDep, runtime: RuntimeDep
-) -> Response:
-    spec, instance = await instance_of(session, runtime, signed, service_id, name)
-    await instance_service.delete(session, runtime, spec, instance)
-    return RedirectResponse(f"{console_root(request)}/instances?done=removed", status_code=303)
+async def remove(page: InstanceDep) -> Response:
+    await instance_service.delete(page.session, page.runtime, page.spec, page.instance)
+    return page.back("removed", to_list=True)
