@@ -5,6 +5,8 @@ password from accounts.py."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from fastapi import APIRouter
@@ -18,7 +20,7 @@ from mediaplane.services.rig.accounts import AccountService
 from mediaplane.services.rig.console import accounts, events
 from mediaplane.services.rig.console.data import StreamRow, accounts_of, live_state, stream_id_of, stream_rows
 from mediaplane.services.rig.console.forms import FormState, refused
-from mediaplane.services.rig.errors import RigError
+from mediaplane.services.rig.errors import Code, RigError
 from mediaplane.services.rig.schemas import INGEST_APP
 from mediaplane.services.rig.service import StreamService
 from mediaplane.services.rig.targets import SERVICES
@@ -157,23 +159,30 @@ async def add_destination(stream_id: str, ctx: CurrentConsole) -> Response:
     return _back(ctx, f"/streams/{row.stream.id}", "added")
 
 
+@contextmanager
+def _no_such_destination() -> Iterator[None]:
+    """rig answers an unknown destination FETCH_FAILED (its own code for it); the page's 404. Other errors pass."""
+    try:
+        yield
+    except RigError as exc:
+        if exc.error_code != Code.FETCH_FAILED:
+            raise
+        raise NotFound("There is no such destination on this stream.") from None
+
+
 @router.post("/streams/{stream_id}/destinations/{destination_id}/remove")
 async def remove_destination(stream_id: str, destination_id: str, ctx: CurrentConsole) -> Response:
     row = await _row(ctx, stream_id)
-    try:
+    with _no_such_destination():
         await _service(ctx, row).remove_destination(row.stream.id, destination_id)
-    except RigError:
-        raise NotFound("There is no such destination on this stream.") from None
     return _back(ctx, f"/streams/{row.stream.id}", "removed")
 
 
 async def _set_destination_active(ctx: ConsoleContext, stream_id: str, destination_id: str, active: bool) -> Response:
     """As `mediaplane rig destinations enable|disable` (rig's PATCH with isActive)."""
     row = await _row(ctx, stream_id)
-    try:
+    with _no_such_destination():
         await _service(ctx, row).update_destination(row.stream.id, destination_id, {"isActive": active})
-    except RigError:
-        raise NotFound("There is no such destination on this stream.") from None
     return _back(ctx, f"/streams/{row.stream.id}", "destination-on" if active else "destination-off")
 
 
