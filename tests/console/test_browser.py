@@ -8,7 +8,6 @@ The browser is the system's Chromium (Debian's `chromium`), driven by Playwright
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Iterator
 from dataclasses import replace
@@ -20,11 +19,9 @@ import pytest
 
 from mediaplane.app import create_app
 from mediaplane.core.catalog import Registry
-from mediaplane.core.runtime import open_runtime
-from mediaplane.core.tenant.service import tenant_service
 from tests.conftest import make_settings
 from tests.console.conftest import PASSWORD, board_plugin
-from tests.fixtures.browser import NO_SIDEWAYS_SCROLL, chromium
+from tests.fixtures.browser import NO_SIDEWAYS_SCROLL, chromium, seed_tenants
 from tests.fixtures.servers import free_port, serve_in_thread
 from tests.fixtures.services import notes_spec
 
@@ -44,16 +41,7 @@ def live_console(tmp_path: Path) -> Iterator[str]:
     settings = make_settings(tmp_path / "data", f"sqlite+aiosqlite:///{tmp_path / 'console.db'}", port=port)
     registry = Registry([replace(notes_spec("notes"), console=board_plugin)])
 
-    async def tenant() -> None:
-        runtime = await open_runtime(settings, registry=registry)
-        try:
-            async with runtime.db.session() as session:
-                for tenant_id in ("acme", "admin"):
-                    await tenant_service.create(session, runtime, tenant_id, password=PASSWORD)
-        finally:
-            await runtime.close()
-
-    asyncio.run(tenant())
+    seed_tenants(settings, registry, PASSWORD, "acme", "admin")
     with serve_in_thread(create_app(settings, registry=registry), port) as url:
         yield url
 

@@ -10,7 +10,6 @@ The browser is the system's Chromium (Debian's `chromium`), driven by Playwright
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,13 +18,11 @@ import pytest
 
 from mediaplane.app import create_app
 from mediaplane.core.catalog import Registry
-from mediaplane.core.runtime import open_runtime
-from mediaplane.core.tenant.service import tenant_service
 from mediaplane.services.encore import spec as encore_spec
 from tests.conftest import make_settings
 from tests.console.conftest import PASSWORD
 from tests.console.test_browser import Visit
-from tests.fixtures.browser import NO_SIDEWAYS_SCROLL, chromium
+from tests.fixtures.browser import NO_SIDEWAYS_SCROLL, chromium, seed_tenants
 from tests.fixtures.servers import free_port, serve_in_thread
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
@@ -43,15 +40,7 @@ def live_encore(tmp_path: Path) -> Iterator[str]:
     )
     registry = Registry([encore_spec])
 
-    async def tenant() -> None:
-        runtime = await open_runtime(settings, registry=registry)
-        try:
-            async with runtime.db.session() as session:
-                await tenant_service.create(session, runtime, "acme", password=PASSWORD)
-        finally:
-            await runtime.close()
-
-    asyncio.run(tenant())
+    seed_tenants(settings, registry, PASSWORD)
     with serve_in_thread(create_app(settings, registry=registry), port) as url:
         yield url
 

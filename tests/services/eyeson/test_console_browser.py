@@ -21,11 +21,9 @@ from aiortc import RTCSessionDescription
 
 from mediaplane.app import create_app
 from mediaplane.core.catalog import Registry
-from mediaplane.core.runtime import open_runtime
-from mediaplane.core.tenant.service import tenant_service
 from mediaplane.services.eyeson import spec as eyeson_spec
 from tests.conftest import make_settings
-from tests.fixtures.browser import NO_SIDEWAYS_SCROLL, Screenshots, chromium, sign_in_at
+from tests.fixtures.browser import NO_SIDEWAYS_SCROLL, Screenshots, chromium, create_instance, seed_tenants, sign_in_at
 from tests.fixtures.servers import free_port, serve_in_thread
 from tests.fixtures.webrtc import RED, Peer
 
@@ -58,20 +56,9 @@ def live_server(tmp_path: Path) -> Iterator[str]:
     )
     registry = Registry([eyeson_spec])
 
-    async def tenant() -> str:
-        runtime = await open_runtime(settings, registry=registry)
-        try:
-            async with runtime.db.session() as session:
-                return (await tenant_service.create(session, runtime, "acme", password=PASSWORD)).token
-        finally:
-            await runtime.close()
-
-    pat = asyncio.run(tenant())
+    pat = seed_tenants(settings, registry, PASSWORD)["acme"]
     with serve_in_thread(create_app(settings, registry=registry), port) as url:
-        sat = httpx.post(f"{url}/servicetoken", headers={"x-pat-jwt": f"Bearer {pat}"}, json={"serviceId": "eyeson"})
-        body = {"name": "team", "apiKey": API_KEY, "teamName": "Console Team"}
-        created = httpx.post(f"{url}/eyesoninstance", headers={"x-jwt": f"Bearer {sat.json()['token']}"}, json=body)
-        assert created.status_code == 200, created.text
+        create_instance(url, pat, "eyeson", {"name": "team", "apiKey": API_KEY, "teamName": "Console Team"})
         yield url
 
 

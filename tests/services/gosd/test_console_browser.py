@@ -11,7 +11,6 @@ The browser is the system's Chromium (Debian's `chromium`), driven by Playwright
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,11 +21,9 @@ import pytest
 from mediaplane.app import create_app
 from mediaplane.core.catalog import Registry
 from mediaplane.core.ingest.nginx import NginxNotFound, find_nginx
-from mediaplane.core.runtime import open_runtime
-from mediaplane.core.tenant.service import tenant_service
 from mediaplane.services.gosd import spec as gosd_spec
 from tests.conftest import make_settings
-from tests.fixtures.browser import NO_SIDEWAYS_SCROLL, Screenshots, chromium, sign_in_at
+from tests.fixtures.browser import NO_SIDEWAYS_SCROLL, Screenshots, chromium, create_instance, seed_tenants, sign_in_at
 from tests.fixtures.required import require_or_skip
 from tests.fixtures.servers import free_port, serve_in_thread
 from tests.services.gosd.agent.live import CLIENT_ID, CLIENT_SECRET, LiveGosd, start_agent, stop_agent
@@ -74,21 +71,9 @@ def live_server(tmp_path: Path) -> Iterator[tuple[str, LiveGosd]]:
         require_or_skip("nginx with the RTMP module", exc)
     registry = Registry([gosd_spec])
 
-    async def tenant() -> str:
-        runtime = await open_runtime(settings, registry=registry)
-        try:
-            async with runtime.db.session() as session:
-                return (await tenant_service.create(session, runtime, "acme", password=PASSWORD)).token
-        finally:
-            await runtime.close()
-
-    pat = asyncio.run(tenant())
+    pat = seed_tenants(settings, registry, PASSWORD)["acme"]
     with serve_in_thread(create_app(settings, registry=registry), settings.port) as url:
-        sat = httpx.post(f"{url}/servicetoken", headers={"x-pat-jwt": f"Bearer {pat}"}, json={"serviceId": "gosd"})
-        made = httpx.post(
-            f"{url}/gosdinstance", headers={"x-jwt": f"Bearer {sat.json()['token']}"}, json={"name": "fleet", **OPTIONS}
-        )
-        assert made.status_code == 200, made.text
+        create_instance(url, pat, "gosd", {"name": "fleet", **OPTIONS})
         base = f"{url}/gosd/acme-fleet/gosd"
         grant = {"grant_type": "password", "username": OPTIONS["username"], "password": OPTIONS["password"]}
         token = httpx.post(

@@ -9,23 +9,19 @@ The browser is the system's Chromium (Debian's `chromium`), driven by Playwright
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
 import pytest
 
 from mediaplane.app import create_app
 from mediaplane.core.catalog import Registry
-from mediaplane.core.runtime import open_runtime
-from mediaplane.core.tenant.service import tenant_service
 from mediaplane.kit.ffmpeg import find_ffmpeg
 from mediaplane.services.rig import spec as rig_spec
-from tests.fixtures.browser import NO_SIDEWAYS_SCROLL, Screenshots, chromium, sign_in_at
+from tests.fixtures.browser import NO_SIDEWAYS_SCROLL, Screenshots, chromium, create_instance, seed_tenants, sign_in_at
 from tests.fixtures.live import publishing
 from tests.fixtures.servers import free_port, serve_in_thread
 from tests.services.rig.live_server import rig_settings
@@ -47,21 +43,9 @@ def live_server(tmp_path: Path) -> Iterator[tuple[str, int]]:
     settings = rig_settings(tmp_path, port, rtmp_port)
     registry = Registry([rig_spec])
 
-    async def tenant() -> str:
-        runtime = await open_runtime(settings, registry=registry)
-        try:
-            async with runtime.db.session() as session:
-                return (await tenant_service.create(session, runtime, "acme", password=PASSWORD)).token
-        finally:
-            await runtime.close()
-
-    pat = asyncio.run(tenant())
+    pat = seed_tenants(settings, registry, PASSWORD)["acme"]
     with serve_in_thread(create_app(settings, registry=registry), port) as url:
-        sat = httpx.post(f"{url}/servicetoken", headers={"x-pat-jwt": f"Bearer {pat}"}, json={"serviceId": "rig"})
-        created = httpx.post(
-            f"{url}/riginstance", headers={"x-jwt": f"Bearer {sat.json()['token']}"}, json={"name": "tv"}
-        )
-        assert created.status_code == 200, created.text
+        create_instance(url, pat, "rig", {"name": "tv"})
         yield url, rtmp_port
 
 
